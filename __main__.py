@@ -1,0 +1,3 @@
+from imagetrail.cli.main import main
+
+main()
