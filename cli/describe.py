@@ -1,0 +1,727 @@
+"""`oc describe is NAME`, rendered the way openshift/oc renders it.
+
+Pure functions over an API-shaped ImageStream dict (``image.openshift.io/v1``, the JSON that
+``oc get is -o json`` prints); standard library only.
+
+Ported from (openshift/oc):
+
+* ``pkg/helpers/describe/describer.go``  ``DescribeImageStream``
+* ``pkg/helpers/describe/helpers.go``    ``formatMeta``, ``formatString``, ``formatMapStringString``,
+  ``formatImageStreamTags``, ``latestObservedTagGeneration``, ``tabbedString``
+* ``pkg/helpers/image/helpers.go``       ``FollowTagReference``
+* library-go ``pkg/image/imageutil``     ``PrioritizeTags`` (with blang/semver v3 ``Parse``/``Compare``),
+  ``SpecHasTag``, ``StatusHasTag``, ``SplitImageStreamTag``
+* library-go ``pkg/image/reference``     ``Parse`` (only as far as "does it parse, and what is its digest")
+* docker/go-units v0.5.0 ``HumanDuration``
+* Go ``text/tabwriter`` as oc configures it: minwidth 0, tabwidth 8, padding 1, pad char TAB, no flags.
+
+The output is built exactly as oc builds it (same ``Fprintf`` strings, in the same order) and then
+run through a port of Go's tabwriter, so column padding (``Name:\\t\\t\\t``) comes out byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from functools import cmp_to_key
+from typing import Any
+
+__all__ = [
+    "describe_imagestream",
+    "human_duration",
+    "prioritize_tags",
+    "follow_tag_reference",
+    "ERR_CIRCULAR_REFERENCE",
+    "ERR_NOT_FOUND_REFERENCE",
+    "ERR_CROSS_IMAGE_STREAM_REFERENCE",
+    "ERR_INVALID_REFERENCE",
+]
+
+# --------------------------------------------------------------------------------------------
+# Go durations (int64 nanoseconds) and docker/go-units HumanDuration
+# --------------------------------------------------------------------------------------------
+
+_NS_PER_SECOND = 1_000_000_000
+_NS_PER_MINUTE = 60 * _NS_PER_SECOND
+_NS_PER_HOUR = 60 * _NS_PER_MINUTE
+_MIN_DURATION = -(1 << 63)
+_MAX_DURATION = (1 << 63) - 1
+
+
+def _go_quo(a: int, b: int) -> int:
+    """Go integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _go_unit_float(ns: int, unit: int) -> float:
+    """time.Duration.Seconds/Minutes/Hours: float64(d/unit) + float64(d%unit)/unit."""
+    whole = _go_quo(ns, unit)
+    rest = ns - whole * unit
+    return float(whole) + float(rest) / float(unit)
+
+
+def _timedelta_to_ns(d: timedelta) -> int:
+    ns = (d.days * 86_400 + d.seconds) * _NS_PER_SECOND + d.microseconds * 1_000
+    # time.Time.Sub saturates at the int64 bounds
+    return max(_MIN_DURATION, min(_MAX_DURATION, ns))
+
+
+def _human_duration_ns(ns: int) -> str:
+    seconds = int(_go_unit_float(ns, _NS_PER_SECOND))
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{seconds} seconds"
+    minutes = int(_go_unit_float(ns, _NS_PER_MINUTE))
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(_go_unit_float(ns, _NS_PER_HOUR) + 0.5)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(_go_unit_float(ns, _NS_PER_HOUR)) // 24 // 365} years"
+
+
+def human_duration(d: timedelta) -> str:
+    """docker/go-units (v0.5.0, the version oc vendors) ``HumanDuration``.
+
+    Seconds and minutes are truncated, hours are rounded half up (``int(d.Hours()+0.5)``) and
+    days/weeks/months derive from those rounded hours by integer division (a day is 24h, a month
+    30 days); years truncate ``d.Hours()``. Thresholds: <1s "Less than a second", 1s "1 second",
+    <60s "N seconds", 1m "About a minute", <60m "N minutes", 1h "About an hour", <48h "N hours",
+    <14d "N days", <60d "N weeks", <730d "N months", else "N years". Negative → "Less than a second".
+    """
+    return _human_duration_ns(_timedelta_to_ns(d))
+
+
+# --------------------------------------------------------------------------------------------
+# blang/semver v3.5.1 (Parse + Compare), as used by library-go PrioritizeTags
+# --------------------------------------------------------------------------------------------
+
+_NUMBERS = frozenset("0123456789")
+_ALPHANUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789")
+_UINT64_MAX = (1 << 64) - 1
+
+
+def _contains_only(s: str, charset: frozenset[str]) -> bool:
+    return all(ch in charset for ch in s)
+
+
+def _has_leading_zeroes(s: str) -> bool:
+    return len(s) > 1 and s[0] == "0"
+
+
+def _parse_uint(s: str) -> int | None:
+    if not s or not _contains_only(s, _NUMBERS):
+        return None
+    value = int(s)
+    return value if value <= _UINT64_MAX else None
+
+
+# a parsed version: (major, minor, patch, prerelease) where prerelease is a tuple of
+# (is_num, num, str) parts; build metadata is validated but (like Compare) ignored.
+_SemVer = tuple[int, int, int, tuple[tuple[bool, int, str], ...]]
+
+
+def _semver_parse(s: str) -> _SemVer | None:
+    if not s:
+        return None
+    parts = s.split(".", 2)
+    if len(parts) != 3:
+        return None
+    nums: list[int] = []
+    for part in parts[:2]:
+        if not _contains_only(part, _NUMBERS) or _has_leading_zeroes(part):
+            return None
+        value = _parse_uint(part)
+        if value is None:
+            return None
+        nums.append(value)
+    patch_str = parts[2]
+    build: list[str] = []
+    prerelease: list[str] = []
+    if "+" in patch_str:
+        i = patch_str.index("+")
+        build = patch_str[i + 1 :].split(".")
+        patch_str = patch_str[:i]
+    if "-" in patch_str:
+        i = patch_str.index("-")
+        prerelease = patch_str[i + 1 :].split(".")
+        patch_str = patch_str[:i]
+    if not _contains_only(patch_str, _NUMBERS) or _has_leading_zeroes(patch_str):
+        return None
+    patch = _parse_uint(patch_str)
+    if patch is None:
+        return None
+    pre: list[tuple[bool, int, str]] = []
+    for pr in prerelease:
+        if not pr:
+            return None
+        if _contains_only(pr, _NUMBERS):
+            if _has_leading_zeroes(pr):
+                return None
+            num = _parse_uint(pr)
+            if num is None:
+                return None
+            pre.append((True, num, ""))
+        elif _contains_only(pr, _ALPHANUM):
+            pre.append((False, 0, pr))
+        else:
+            return None
+    for b in build:
+        if not b or not _contains_only(b, _ALPHANUM):
+            return None
+    return (nums[0], nums[1], patch, tuple(pre))
+
+
+def _cmp(a: Any, b: Any) -> int:
+    return (a > b) - (a < b)
+
+
+def _semver_compare(v: _SemVer, o: _SemVer) -> int:
+    for x, y in zip(v[:3], o[:3]):
+        if x != y:
+            return _cmp(x, y)
+    vp, op = v[3], o[3]
+    if not vp and not op:
+        return 0
+    if not vp:
+        return 1
+    if not op:
+        return -1
+    for (vnum, vn, vs), (onum, on, os_) in zip(vp, op):
+        if vnum and not onum:
+            return -1
+        if not vnum and onum:
+            return 1
+        c = _cmp(vn, on) if vnum else _cmp(vs, os_)
+        if c:
+            return c
+    return _cmp(len(vp), len(op))
+
+
+# --------------------------------------------------------------------------------------------
+# library-go imageutil.PrioritizeTags
+# --------------------------------------------------------------------------------------------
+
+_PRIORITY_LATEST, _PRIORITY_MINOR, _PRIORITY_FULL, _PRIORITY_OTHER = range(4)
+_RE_MINOR_SEMANTIC = re.compile(r"^[0-9]+\.[0-9]+$")
+_RE_MINOR_WITH_PATCH = re.compile(r"^([0-9]+\.[0-9]+)-\w+$", re.ASCII)
+
+
+def _prioritize_tag(tag: str) -> tuple[str, int, _SemVer | None, str]:
+    if tag == "latest":
+        return (tag, _PRIORITY_LATEST, None, "")
+    short, prefix = tag, ""
+    if tag.startswith("v"):
+        short, prefix = tag[1:], "v"
+    v = _semver_parse(short)  # 5.1.3
+    if v is not None:
+        return (tag, _PRIORITY_FULL, v, prefix)
+    if _RE_MINOR_SEMANTIC.match(short):  # 5.1
+        v = _semver_parse(short + ".0")
+        if v is not None:
+            return (tag, _PRIORITY_MINOR, v, prefix)
+    m = _RE_MINOR_WITH_PATCH.match(short)  # 5.1-rc1
+    if m:
+        v = _semver_parse(short.replace(m.group(1), m.group(1) + ".0", 1))
+        if v is not None:
+            return (tag, _PRIORITY_MINOR, v, prefix)
+    return (tag, _PRIORITY_OTHER, None, prefix)
+
+
+def _prioritized_less(a: tuple[str, int, _SemVer | None, str], b: tuple[str, int, _SemVer | None, str]) -> bool:
+    if a[1] != b[1]:
+        return a[1] < b[1]
+    if a[1] == _PRIORITY_OTHER:
+        return a[0] < b[0]
+    if a[1] == _PRIORITY_LATEST:  # zero semver on both sides: Compare == 0, prefixes ""
+        return a[3] < b[3]
+    c = _semver_compare(a[2], b[2])  # type: ignore[arg-type]
+    if c > 0:  # the newer tag has a higher priority
+        return True
+    return c == 0 and a[3] < b[3]
+
+
+def _prioritized_cmp(a: tuple[str, int, _SemVer | None, str], b: tuple[str, int, _SemVer | None, str]) -> int:
+    if _prioritized_less(a, b):
+        return -1
+    if _prioritized_less(b, a):
+        return 1
+    return 0
+
+
+def prioritize_tags(tags: list[str]) -> list[str]:
+    """library-go ``imageutil.PrioritizeTags`` (returns a new list; the input is not modified).
+
+    1. ``latest`` first;
+    2. "minor" versions (``5.1``, ``v5.1``, ``5.1-rc1``) in descending semver order;
+    3. full semvers (``5.1.3``, ``v5.1.3-other``) in descending semver order (for equal versions the
+       un-prefixed one first);
+    4. everything else lexicographically (byte order) — including bare majors such as ``20``.
+
+    Go uses the unstable ``sort.Sort``; this sort is stable, which only matters for tags whose
+    versions compare equal apart from build metadata (``1.0.0+a`` / ``1.0.0+b``).
+    """
+    ptags = [_prioritize_tag(t) for t in tags]
+    ptags.sort(key=cmp_to_key(_prioritized_cmp))
+    return [p[0] for p in ptags]
+
+
+# --------------------------------------------------------------------------------------------
+# Stream accessors (imageutil.SpecHasTag / StatusHasTag) and FollowTagReference
+# --------------------------------------------------------------------------------------------
+
+ERR_CIRCULAR_REFERENCE = "reference to same tag"  # Go: ErrCircularReference "reference tag is circular"
+ERR_NOT_FOUND_REFERENCE = "reference tag is not found"  # Go: ErrNotFoundReference
+ERR_CROSS_IMAGE_STREAM_REFERENCE = "reference to another image stream"  # Go: ErrCrossImageStreamReference
+ERR_INVALID_REFERENCE = "reference tag is invalid"  # Go: ErrInvalidReference (unreachable in practice)
+
+
+def _d(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _spec_tags(obj: dict) -> list[dict]:
+    return [t for t in _l(_d(obj.get("spec")).get("tags")) if isinstance(t, dict)]
+
+
+def _status_tags(obj: dict) -> list[dict]:
+    return [t for t in _l(_d(obj.get("status")).get("tags")) if isinstance(t, dict)]
+
+
+def _spec_has_tag(obj: dict, name: str) -> dict | None:
+    for tag in _spec_tags(obj):
+        if _s(tag.get("name")) == name:
+            return tag
+    return None
+
+
+def _status_has_tag(obj: dict, name: str) -> dict | None:
+    for tag in _status_tags(obj):
+        if _s(tag.get("tag")) == name:
+            return tag
+    return None
+
+
+def _split_image_stream_tag(name_and_tag: str) -> tuple[str, str, bool]:
+    parts = name_and_tag.split(":", 1)
+    tag = parts[1] if len(parts) > 1 else ""
+    return parts[0], (tag or "latest"), len(parts) == 2
+
+
+def follow_tag_reference(obj: dict, tag: str) -> tuple[str | None, list[str], str | None]:
+    """oc ``FollowTagReference``: walk same-stream ``ImageStreamTag`` references in ``spec.tags``.
+
+    Returns ``(final_tag, chain, error)``:
+
+    * success: ``final_tag`` is the first spec tag whose ``from`` is missing or not an
+      ``ImageStreamTag``; ``chain`` lists the tags visited from ``tag`` to ``final_tag`` (inclusive),
+      so ``len(chain) > 1`` is Go's ``multiple`` (the tag is an alias); ``error`` is None.
+    * failure: ``final_tag`` is None, ``chain`` ends with the tag where the walk stopped (for a
+      cycle the repeated tag appears twice) and ``error`` is one of ``ERR_CIRCULAR_REFERENCE``,
+      ``ERR_NOT_FOUND_REFERENCE`` (a tag on the way is missing from spec),
+      ``ERR_CROSS_IMAGE_STREAM_REFERENCE`` (``from.namespace`` is another namespace, or
+      ``from.name`` names another stream), ``ERR_INVALID_REFERENCE``.
+
+    ``from.name`` may be ``<thisStream>:<tag>`` or a bare ``<tag>``; ``<thisStream>:`` means ``latest``.
+    """
+    meta = _d(obj.get("metadata"))
+    stream_name, stream_ns = _s(meta.get("name")), _s(meta.get("namespace"))
+    seen: set[str] = set()
+    chain: list[str] = []
+    while True:
+        chain.append(tag)
+        if tag in seen:
+            return None, chain, ERR_CIRCULAR_REFERENCE
+        seen.add(tag)
+        tag_ref = _spec_has_tag(obj, tag)
+        if tag_ref is None:
+            return None, chain, ERR_NOT_FOUND_REFERENCE
+        frm = tag_ref.get("from")
+        if not isinstance(frm, dict) or _s(frm.get("kind")) != "ImageStreamTag":
+            return tag, chain, None
+        from_ns = _s(frm.get("namespace"))
+        if from_ns != "" and from_ns != stream_ns:
+            return None, chain, ERR_CROSS_IMAGE_STREAM_REFERENCE
+        from_name = _s(frm.get("name"))
+        if ":" in from_name:
+            name, tagref, ok = _split_image_stream_tag(from_name)
+            if not ok:
+                return None, chain, ERR_INVALID_REFERENCE
+            if name != stream_name:
+                return None, chain, ERR_CROSS_IMAGE_STREAM_REFERENCE
+            tag = tagref
+        else:
+            tag = from_name
+
+
+# --------------------------------------------------------------------------------------------
+# library-go reference.Parse (docker distribution grammar) — only "parses?" and the digest
+# --------------------------------------------------------------------------------------------
+
+_ALPHA_NUMERIC = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|[-]*)"
+_NAME_COMPONENT = _ALPHA_NUMERIC + r"(?:" + _SEPARATOR + _ALPHA_NUMERIC + r")*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = _DOMAIN_COMPONENT + r"(?:\." + _DOMAIN_COMPONENT + r")*(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}"
+_NAME = r"(?:" + _DOMAIN + r"/)?" + _NAME_COMPONENT + r"(?:/" + _NAME_COMPONENT + r")*"
+_REFERENCE_RE = re.compile(r"^(" + _NAME + r")(?::(" + _TAG + r"))?(?:@(" + _DIGEST + r"))?$", re.ASCII)
+_NAME_TOTAL_LENGTH_MAX = 255
+_DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _reference_digest(spec: str) -> tuple[bool, str]:
+    """(parses, digest-or-"") for library-go ``reference.Parse(spec)``."""
+    m = _REFERENCE_RE.match(spec)
+    if m is None or len(m.group(1)) > _NAME_TOTAL_LENGTH_MAX:
+        return False, ""
+    digest = m.group(3) or ""
+    if digest:
+        algorithm, _, hex_part = digest.partition(":")
+        if _DIGEST_HEX_LENGTHS.get(algorithm) != len(hex_part):
+            return False, ""
+    return True, digest
+
+
+# --------------------------------------------------------------------------------------------
+# Go text/tabwriter (minwidth 0, tabwidth 8, padding 1, padchar '\t', flags 0)
+# --------------------------------------------------------------------------------------------
+
+_CELL_SPLIT = re.compile(r"[\t\v]")
+
+
+def _tabwrite(text: str, minwidth: int = 0, tabwidth: int = 8, padding: int = 1) -> str:
+    # '\f' terminates a line and flushes (ends every column block); format each section apart
+    sections = text.split("\f")
+    return "\n".join(_tabwrite_section(s, minwidth, tabwidth, padding) for s in sections)
+
+
+def _tabwrite_section(text: str, minwidth: int, tabwidth: int, padding: int) -> str:
+    lines = [_CELL_SPLIT.split(line) for line in text.split("\n")]
+    out: list[str] = []
+    widths: list[int] = []
+
+    def write_padding(textw: int, cellw: int) -> None:
+        cellw = (cellw + tabwidth - 1) // tabwidth * tabwidth
+        n = cellw - textw
+        out.append("\t" * ((n + tabwidth - 1) // tabwidth))
+
+    def write_lines(line0: int, line1: int) -> None:
+        for i in range(line0, line1):
+            for j, cell in enumerate(lines[i]):
+                out.append(cell)
+                if j < len(widths):
+                    write_padding(len(cell), widths[j])
+            if i + 1 != len(lines):
+                out.append("\n")
+
+    def fmt(line0: int, line1: int) -> None:
+        column = len(widths)
+        this = line0
+        while this < line1:
+            if column >= len(lines[this]) - 1:
+                this += 1
+                continue
+            write_lines(line0, this)
+            line0 = this
+            width = minwidth
+            while this < line1:
+                line = lines[this]
+                if column >= len(line) - 1:
+                    break
+                width = max(width, len(line[column]) + padding)
+                this += 1
+            widths.append(width)
+            fmt(line0, this)
+            widths.pop()
+            line0 = this
+            this += 1
+        write_lines(line0, line1)
+
+    fmt(0, len(lines))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# describe
+# --------------------------------------------------------------------------------------------
+
+_GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """metav1.Time from JSON (RFC3339 string) or a datetime; None for null/empty (zero time)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        s = str(value).strip()
+        if s.endswith(("Z", "z")):
+            s = s[:-1] + "+00:00"
+        dt = datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+def _aware(now: datetime) -> datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+
+
+def _age(now: datetime, when: Any) -> str:
+    """units.HumanDuration(now.Sub(t)); a missing time is Go's zero time."""
+    t = _parse_time(when) or _GO_ZERO_TIME
+    return human_duration(now - t)
+
+
+def _go_bool(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _go_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _format_string(out: list[str], label: str, value: str) -> None:
+    """helpers.go formatString: "Label:" then "\\t<line>\\n" per line; "" → <none>."""
+    out.append(f"{label}:")
+    for lval in (value or "<none>").split("\n"):
+        out.append(f"\t{lval}\n")
+
+
+def _format_map_string_string(out: list[str], label: str, items: dict[str, str]) -> None:
+    keys = sorted(items)
+    if not keys:
+        _format_string(out, label, "")
+        return
+    for i, key in enumerate(keys):
+        if i == 0:
+            _format_string(out, label, f"{key}={items[key]}")
+        else:
+            out.append(f"\t{key}={items[key]}\n")
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    return {_s(k): _s(v) for k, v in _d(value).items()}
+
+
+def _latest_observed_tag_generation(obj: dict, tag: str) -> int:
+    tag_events = _status_has_tag(obj, tag)
+    if tag_events is None:
+        return 0
+    last_gen = 0
+    items = _l(tag_events.get("items"))
+    if items:
+        last_gen = max(last_gen, _go_int(_d(items[0]).get("generation")))
+    for condition in _l(tag_events.get("conditions")):
+        condition = _d(condition)
+        if _s(condition.get("type")) != "ImportSuccess":
+            continue
+        last_gen = max(last_gen, _go_int(condition.get("generation")))
+        break
+    return last_gen
+
+
+def _format_image_stream_tags(out: list[str], obj: dict, now: datetime) -> None:
+    status_tags = _status_tags(obj)
+    spec_tags = _spec_tags(obj)
+    if not status_tags and not spec_tags:
+        out.append("Tags:\t<none>\n")
+        return
+
+    meta = _d(obj.get("metadata"))
+    stream_ns = _s(meta.get("namespace"))
+
+    # Unique Images (quirk kept: items without an image all count under the key "")
+    images: dict[str, str] = {}
+    for tag in status_tags:
+        for item in _l(tag.get("items")):
+            item = _d(item)
+            image, ref = _s(item.get("image")), _s(item.get("dockerImageReference"))
+            if image:
+                images.setdefault(image, _s(tag.get("tag")))
+            elif ref:
+                if ref not in images:
+                    images[image] = ref
+
+    sorted_tags = [_s(t.get("tag")) for t in status_tags]
+    local_references: set[str] = set()
+    referential_tags: dict[str, set[str]] = {}
+    for tag in spec_tags:
+        name = _s(tag.get("name"))
+        target, chain, err = follow_tag_reference(obj, name)
+        if err is None and len(chain) > 1 and target is not None:
+            local_references.add(name)
+            referential_tags.setdefault(target, set()).add(name)
+        if _status_has_tag(obj, name) is None:
+            sorted_tags.append(name)
+    out.append(f"Unique Images:\t{len(images)}\nTags:\t{len(sorted_tags)}\n\n")
+
+    first = True
+    for tag in prioritize_tags(sorted_tags):
+        if tag in local_references:
+            continue
+        if first:
+            first = False
+        else:
+            out.append("\n")
+        taglist = _status_has_tag(obj, tag) or {}
+        spec_tag = _spec_has_tag(obj, tag)
+        has_spec_tag = spec_tag is not None
+        tag_ref = spec_tag or {}
+        frm = tag_ref.get("from") if isinstance(tag_ref.get("from"), dict) else None
+        reference = bool(tag_ref.get("reference"))
+        import_policy = _d(tag_ref.get("importPolicy"))
+        scheduled = insecure = importing = False
+
+        name = ""
+        if has_spec_tag and frm is not None:
+            from_ns, from_name = _s(frm.get("namespace")), _s(frm.get("name"))
+            name = f"{from_ns}/{from_name}" if from_ns and from_ns != stream_ns else from_name
+            scheduled, insecure = bool(import_policy.get("scheduled")), bool(import_policy.get("insecure"))
+            gen = _latest_observed_tag_generation(obj, tag)
+            spec_gen = tag_ref.get("generation")
+            importing = not reference and spec_gen is not None and _go_int(spec_gen) > gen
+
+        references = referential_tags.get(tag)
+        if references:
+            out.append(f"{tag} ({', '.join(prioritize_tags(sorted(references)))})\n")
+        else:
+            out.append(f"{tag}\n")
+
+        kind = _s(frm.get("kind")) if frm is not None else ""
+        if not has_spec_tag:
+            out.append("  no spec tag\n")
+        elif frm is None:
+            out.append("  tag without source image\n")
+        elif kind == "ImageStreamTag":
+            if reference:
+                out.append(f"  reference to {name}\n")
+            elif scheduled:
+                out.append(f"  updates automatically from {name}\n")
+            else:
+                out.append(f"  tagged from {name}\n")
+        elif kind == "DockerImage":
+            if reference:
+                out.append(f"  reference to registry {name}\n")
+            elif scheduled:
+                out.append(f"  updates automatically from registry {name}\n")
+            else:
+                out.append(f"  tagged from {name}\n")
+        elif kind == "ImageStreamImage":
+            if reference:
+                out.append(f"  reference to image {name}\n")
+            else:
+                out.append(f"  tagged from {name}\n")
+        else:
+            if reference:
+                out.append(f"  reference to {kind} {name}\n")
+            else:
+                out.append(f"  updates from {kind} {name}\n")
+        if insecure:
+            out.append("    will use insecure HTTPS or HTTP connections\n")
+        if _s(_d(tag_ref.get("referencePolicy")).get("type")) == "Local":
+            out.append("    prefer registry pullthrough when referencing this tag\n")
+
+        out.append("\n")
+
+        annotations = _str_map(tag_ref.get("annotations"))
+        extra_output = False
+        if d := annotations.get("description", ""):
+            out.append(f"  {d}\n")
+            extra_output = True
+        if t := annotations.get("tags", ""):
+            out.append(f"  Tags: {', '.join(t.split(','))}\n")
+            extra_output = True
+        if t := annotations.get("supports", ""):
+            out.append(f"  Supports: {', '.join(t.split(','))}\n")
+            extra_output = True
+        if t := annotations.get("sampleRepo", ""):
+            out.append(f"  Example Repo: {t}\n")
+            extra_output = True
+        if extra_output:
+            out.append("\n")
+
+        if importing:
+            out.append("  ~ importing latest image ...\n")
+
+        for condition in _l(taglist.get("conditions")):
+            condition = _d(condition)
+            if _s(condition.get("type")) == "ImportSuccess" and _s(condition.get("status")) == "False":
+                age = _age(now, condition.get("lastTransitionTime"))
+                out.append(
+                    f"  ! error: Import failed ({_s(condition.get('reason'))}): "
+                    f"{_s(condition.get('message'))}\n      {age} ago\n"
+                )
+
+        for i, event in enumerate(_l(taglist.get("items"))):
+            event = _d(event)
+            ref = _s(event.get("dockerImageReference"))
+            age = _age(now, event.get("created"))
+            out.append(f"  * {ref}\n" if i == 0 else f"    {ref}\n")
+            parsed, ref_id = _reference_digest(ref)
+            image_id = _s(event.get("image"))
+            if image_id and parsed and ref_id != image_id:
+                out.append(f"      {age} ago\t{image_id}\n")
+            else:
+                out.append(f"      {age} ago\n")
+
+
+def describe_imagestream(obj: dict, now: datetime) -> str:
+    """The text ``oc describe is NAME`` prints for the ImageStream ``obj`` at time ``now``.
+
+    ``obj`` is the API (``image.openshift.io/v1``) JSON shape; timestamps may be RFC3339 strings or
+    datetimes (naive ones are taken as UTC). The result ends with a newline, as oc's does.
+    """
+    now = _aware(now)
+    meta = _d(obj.get("metadata"))
+    out: list[str] = []
+
+    # formatMeta
+    _format_string(out, "Name", _s(meta.get("name")))
+    if namespace := _s(meta.get("namespace")):
+        _format_string(out, "Namespace", namespace)
+    if (created := _parse_time(meta.get("creationTimestamp"))) is not None:
+        out.append(f"Created:\t{human_duration(now - created)} ago\n")
+    _format_map_string_string(out, "Labels", _str_map(meta.get("labels")))
+    annotations = _str_map(meta.get("annotations"))
+    description = annotations.pop("description", "")
+    if description:
+        _format_string(out, "Description", description)
+    _format_map_string_string(out, "Annotations", annotations)
+
+    status = _d(obj.get("status"))
+    repo = _s(status.get("publicDockerImageRepository")) or _s(status.get("dockerImageRepository"))
+    _format_string(out, "Image Repository", repo)
+    local = _d(_d(obj.get("spec")).get("lookupPolicy")).get("local")
+    _format_string(out, "Image Lookup", f"local={_go_bool(local)}")
+    _format_image_stream_tags(out, obj, now)
+
+    return _tabwrite("".join(out))

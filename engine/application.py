@@ -1,0 +1,542 @@
+"""The imagetrail application: a thin service layer over the aggregates.
+
+Each public method is one user command. It loads what it needs, calls domain methods,
+lets the trigger controller and the Deployment controller react, and saves everything
+in one atomic `save` — the command, its trigger reactions and its rollouts together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from imagetrail.engine import context, tagging, triggerset
+from imagetrail.engine.deployment import Cause, Deployment
+from imagetrail.engine.errors import AlreadyExists, Conflict, Invalid, NotFound, UsageError
+from imagetrail.engine.imagestream import ImageStream
+from imagetrail.engine.mapper import PydanticMapper
+from imagetrail.engine.model import DOCKER_IMAGE, IMAGE_STREAM_IMAGE, IMAGE_STREAM_TAG, Container, TagReference
+from imagetrail.engine.references import (
+    ReferenceError,
+    parse_docker_image_reference,
+    parse_stream_tag,
+    validate_stream_name,
+    validate_tag_name,
+)
+from imagetrail.engine.triggers import ImageTrigger
+from imagetrail.engine.resolver import ResolveFailed, Resolver
+from imagetrail.engine.stores import StoreConfig
+from imagetrail.engine.watchers import StreamWatchers
+
+DEFAULT_INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
+
+A = TypeVar("A")
+
+
+@dataclass
+class ImportFailure:
+    stream: str
+    tag: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """What a command did, for the CLI to report."""
+
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failures: list[ImportFailure] = field(default_factory=list)
+    rollouts: list[str] = field(default_factory=list)  # "deployment.apps/x rolled out revision N"
+
+
+class UnitOfWork:
+    """The aggregates one command touches, loaded once and saved together."""
+
+    def __init__(self, app: ImageTrail):
+        self.app = app
+        self.loaded: dict[UUID, Any] = {}
+        self.missing: set[UUID] = set()
+
+    def get(self, cls: type[A], namespace: str, name: str) -> A | None:
+        agg_id = cls.id_for(namespace, name)
+        if agg_id in self.loaded:
+            return self.loaded[agg_id]
+        if agg_id in self.missing:
+            return None
+        try:
+            agg = self.app.repository.get(agg_id)
+        except AggregateNotFoundError:
+            self.missing.add(agg_id)
+            return None
+        self.loaded[agg_id] = agg
+        return agg
+
+    def add(self, agg: Any) -> Any:
+        self.missing.discard(agg.id)
+        self.loaded[agg.id] = agg
+        return agg
+
+    def of_type(self, cls: type[A]) -> list[A]:
+        return [a for a in self.loaded.values() if isinstance(a, cls)]
+
+    def pending(self) -> list[Any]:
+        return [a for a in self.loaded.values() if a.pending_events]
+
+
+class ImageTrail(Application):
+    name = "imagetrail"
+    env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
+
+    def __init__(self, store: StoreConfig, resolver: Resolver | None = None):
+        self.store = store
+        self.resolver = resolver or Resolver()
+        self.internal_registry = os.environ.get("IMAGETRAIL_INTERNAL_REGISTRY", DEFAULT_INTERNAL_REGISTRY)
+        super().__init__(env=store.env)
+
+    # -- reading aggregates -------------------------------------------------------------
+
+    def stream(self, namespace: str, name: str) -> ImageStream | None:
+        return UnitOfWork(self).get(ImageStream, namespace, name)
+
+    def deployment(self, namespace: str, name: str) -> Deployment | None:
+        return UnitOfWork(self).get(Deployment, namespace, name)
+
+    def repository_for(self, namespace: str, name: str) -> str:
+        return f"{self.internal_registry}/{namespace}/{name}"
+
+    # -- the unit of work's end: controllers react, then one atomic save -----------------
+
+    def commit(self, uow: UnitOfWork, outcome: Outcome, command: str) -> Outcome:
+        """Run the trigger and Deployment controllers on what changed, then save atomically."""
+        for stream in uow.of_type(ImageStream):
+            if stream.moved_tags():
+                watchers = uow.get(StreamWatchers, stream.namespace, stream.name)
+                for key in watchers.state.deployments if watchers else []:
+                    ns, name = key.split("/", 1)
+                    uow.get(Deployment, ns, name)
+
+        def resolve(ns: str, stream_name: str, tag: str) -> str | None:
+            stream = uow.get(ImageStream, ns, stream_name)
+            return stream.state.resolve(tag) if stream else None
+
+        def cause_for(ns: str, stream_name: str, tag: str) -> Cause:
+            stream = uow.get(ImageStream, ns, stream_name)
+            moves = [e for e in stream.pending_events
+                     if isinstance(e, ImageStream.TagMoved) and e.tag == tag] if stream else []
+            return Cause(kind="trigger", stream=f"{ns}/{stream_name}", tag=tag,
+                         tag_event=moves[-1].originator_version if moves else None)
+
+        for deployment in uow.of_type(Deployment):
+            try:
+                deployment.follow_triggers(resolve, cause_for)
+            except Invalid as e:  # the controller would log, retry, and leave the object alone
+                outcome.warnings.append(f"deployment.apps/{deployment.name}: image trigger not applied: {e}")
+                continue
+            if deployment.roll_out(command):
+                outcome.rollouts.append(
+                    f"deployment.apps/{deployment.name} rolled out revision {deployment.state.revision}")
+        self.save_all(uow)
+        return outcome
+
+    def save_all(self, uow: UnitOfWork) -> None:
+        pending = uow.pending()
+        if not pending:
+            return
+        try:
+            self.save(*pending)
+        except IntegrityError:
+            names = ", ".join(sorted(_describe(a) for a in pending))
+            raise Conflict(f"{names} changed concurrently; nothing was written, retry the command") from None
+
+    # -- tag processing shared by tag, create istag, import-image, apply ----------------------
+
+    def set_tag(self, uow: UnitOfWork, namespace: str, stream_name: str, ref: TagReference,
+                outcome: Outcome, *, labels: dict | None = None) -> ImageStream:
+        """Create or update a spec tag and process its source the way the API server would."""
+        stream = uow.get(ImageStream, namespace, stream_name)
+        if stream is None:
+            stream = uow.add(ImageStream.create(namespace, stream_name, tags=[ref],
+                                                repository=self.repository_for(namespace, stream_name)))
+            process = True
+        else:
+            process = stream.set_spec_tag(ref)
+        if process:
+            self.process_tag_source(uow, stream, ref.name, outcome)
+        return stream
+
+    def process_tag_source(self, uow: UnitOfWork, stream: ImageStream, tag: str, outcome: Outcome) -> None:
+        spec = stream.state.spec_tags[tag]
+        src = spec.source
+        if src is None:
+            return
+        if src.kind == DOCKER_IMAGE:
+            if spec.reference:
+                stream.record_reference(tag)
+            else:
+                self.import_tag(stream, tag, outcome)
+        elif src.kind == IMAGE_STREAM_IMAGE:
+            source_name, image_id = src.name.split("@", 1) if "@" in src.name else (stream.name, src.name)
+            source = self.source_stream(uow, stream, src.namespace, source_name)
+            stream.copy_image(tag, source.state, image_id, src.name)
+        elif src.kind == IMAGE_STREAM_TAG:
+            source_name, source_tag = src.name.split(":", 1) if ":" in src.name else (stream.name, src.name)
+            source = self.source_stream(uow, stream, src.namespace, source_name)
+            stream.copy_tag(tag, source.state, source_tag)
+
+    def source_stream(self, uow: UnitOfWork, stream: ImageStream, namespace: str, name: str) -> ImageStream:
+        source = uow.get(ImageStream, namespace or stream.namespace, name)
+        if source is None:
+            raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+        return source
+
+    def import_tag(self, stream: ImageStream, tag: str, outcome: Outcome, *, scheduled: bool = False) -> bool:
+        spec = stream.state.spec_tags[tag]
+        try:
+            resolved = self.resolver.resolve(spec.source.name)
+        except ResolveFailed as e:
+            stream.import_failed(tag, e.reason, e.message)
+            outcome.failures.append(ImportFailure(stream.name, tag, e.message))
+            return False
+        return stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled)
+
+    @contextlib.contextmanager
+    def command(self, description: str, actor: str | None = None,
+                reason: str = "") -> Iterator[tuple[UnitOfWork, Outcome]]:
+        """One user command: its own actor and correlation id, one atomic save at the end.
+
+        An exception inside the block writes nothing.
+        """
+        with context.command(actor=actor, reason=reason):
+            uow, outcome = UnitOfWork(self), Outcome()
+            yield uow, outcome
+            self.commit(uow, outcome, description)
+
+    # -- reindexing triggers ------------------------------------------------------------
+
+    def reindex_triggers(self, uow: UnitOfWork, deployment: Deployment, before: list[ImageTrigger]) -> None:
+        """Keep the stream → Deployments index in step with the triggers annotation."""
+        key = f"{deployment.namespace}/{deployment.name}"
+        old, new = _watched(deployment, before), _watched(deployment, deployment.state.triggers())
+        for ns, stream in sorted(new - old):
+            watchers = uow.get(StreamWatchers, ns, stream) or uow.add(StreamWatchers.create(ns, stream))
+            watchers.watch(key)
+        for ns, stream in sorted(old - new):
+            watchers = uow.get(StreamWatchers, ns, stream)
+            if watchers:
+                watchers.unwatch(key)
+
+    # -- image stream commands ------------------------------------------------------------
+
+    def tag(self, namespace: str, source: str, dests: list[str], *, alias: bool = False,
+            reference: bool = False, scheduled: bool = False, insecure: bool = False,
+            reference_policy: str = "source", import_mode: str = "Legacy", source_kind: str | None = None,
+            actor: str | None = None, reason: str = "") -> Outcome:
+        policy = tagging.reference_policy(reference_policy)
+        mode = tagging.import_mode(import_mode)
+        src = tagging.classify_source(source, source_kind)
+        if alias and (scheduled or insecure):
+            raise UsageError("cannot set a container image tag as an alias and also set import flags")
+        if src.kind != DOCKER_IMAGE and (scheduled or insecure):
+            raise UsageError("only container images can have importing flags set")
+        targets = [tagging.parse_dest(d, namespace) for d in dests]
+        if alias:
+            if src.kind != IMAGE_STREAM_TAG:
+                raise UsageError("--alias needs an image stream tag (name:tag) as SOURCE")
+            if any(t.namespace != namespace or t.stream != src.stream for t in targets):
+                raise UsageError("cannot set alias across different Image Streams")
+        with self.command(f"imagetrail tag {source} {' '.join(dests)}", actor, reason) as (uow, outcome):
+            for dest in targets:
+                ref, shown = self._tag_reference(uow, namespace, src, dest, alias=alias, reference=reference,
+                                                 scheduled=scheduled, insecure=insecure, policy=policy, mode=mode)
+                self.set_tag(uow, dest.namespace, dest.stream, ref, outcome)
+                where = dest.display(namespace)
+                if alias:
+                    outcome.lines.append(f"Tag {where} set up to track {shown}.")
+                elif scheduled:
+                    verb = "import " if dest.namespace == namespace else ""
+                    outcome.lines.append(f"Tag {where} set to {verb}{shown} periodically.")
+                else:
+                    outcome.lines.append(f"Tag {where} set to {shown}.")
+        return outcome
+
+    def _tag_reference(self, uow: UnitOfWork, namespace: str, src: tagging.Source, dest: tagging.Dest, *,
+                       alias: bool, reference: bool, scheduled: bool, insecure: bool,
+                       policy, mode: str) -> tuple[TagReference, str]:
+        # an omitted source namespace means the current project, spelled out when DEST is elsewhere
+        src_ns = src.namespace or ("" if dest.namespace == namespace else namespace)
+        prefix = f"{src.namespace}/" if src.namespace else ""
+        if src.kind == DOCKER_IMAGE:
+            return tagging.docker_image_tag(dest.tag, src.text, scheduled=scheduled, insecure=insecure,
+                                            reference=reference, policy=policy, mode=mode), src.text
+        if src.kind == IMAGE_STREAM_IMAGE:
+            name = f"{src.stream}@{src.image_id}"
+            return tagging.stream_tag_reference(dest.tag, IMAGE_STREAM_IMAGE, name, src_ns,
+                                                reference=reference, policy=policy), prefix + name
+        if alias:
+            name = f"{src.stream}:{src.tag}"
+            return tagging.stream_tag_reference(dest.tag, IMAGE_STREAM_TAG, name, src_ns,
+                                                reference=reference, policy=policy), prefix + name
+        # `is:tag` without --alias pins the source's current image by digest (§6.2)
+        source_stream = uow.get(ImageStream, src.namespace or namespace, src.stream)
+        head = source_stream.state.head(src.tag) if source_stream else None
+        if head is None:
+            raise UsageError(f'"{src.text}" is not currently pointing to an image, cannot use it as the source of a tag')
+        if not head.image:
+            return tagging.docker_image_tag(dest.tag, head.docker_image_reference, reference=reference,
+                                            policy=policy, mode=mode), head.docker_image_reference
+        name = f"{src.stream}@{head.image}"
+        return tagging.stream_tag_reference(dest.tag, IMAGE_STREAM_IMAGE, name, src_ns,
+                                            reference=reference, policy=policy), prefix + name
+
+    def delete_tags(self, namespace: str, dests: list[str], *, actor: str | None = None,
+                    reason: str = "") -> Outcome:
+        targets = []
+        for text in dests:
+            try:
+                ns, stream, tag = parse_stream_tag(text)
+            except ReferenceError as e:
+                raise UsageError(str(e)) from None
+            targets.append((ns or namespace, stream, tag))
+        with self.command(f"imagetrail tag -d {' '.join(dests)}", actor, reason) as (uow, outcome):
+            for ns, stream_name, tag in targets:
+                stream = uow.get(ImageStream, ns, stream_name)
+                if stream is None:
+                    raise NotFound(f'imagestreamtags.image.openshift.io "{stream_name}:{tag}" not found')
+                stream.delete_tag(tag)
+                outcome.lines.append(f"Deleted tag {ns}/{stream_name}:{tag}.")
+        return outcome
+
+    def create_istag(self, namespace: str, name: str, *, from_image: str | None = None,
+                     from_: str | None = None, scheduled: bool = False, insecure: bool = False,
+                     reference: bool = False, reference_policy: str = "source",
+                     annotations: dict[str, str] | None = None, actor: str | None = None,
+                     reason: str = "") -> Outcome:
+        if from_image and from_:
+            raise UsageError("--from and --from-image may not be used together")
+        policy = tagging.reference_policy(reference_policy, case_sensitive=False)
+        if ":" not in name:
+            raise UsageError(f'"{name}" must be of the form <stream_name>:<tag>')
+        stream_name, tag = name.split(":", 1)
+        try:
+            validate_stream_name(stream_name)
+        except ReferenceError as e:
+            raise UsageError(str(e)) from None
+        if from_image:
+            ref = tagging.docker_image_tag(tag, from_image, scheduled=scheduled, insecure=insecure,
+                                           reference=reference, policy=policy, generation=None,
+                                           annotations=annotations)
+        elif from_:
+            if scheduled or insecure:
+                raise UsageError("only container images can have importing flags set")
+            kind, source_name, source_ns = tagging.parse_istag_from(from_)
+            ref = tagging.stream_tag_reference(tag, kind, source_name, source_ns, reference=reference,
+                                               policy=policy, annotations=annotations)
+        else:
+            ref = TagReference(name=tag, annotations=annotations, reference_policy=policy)
+        with self.command(f"imagetrail create istag {name}", actor, reason) as (uow, outcome):
+            stream = uow.get(ImageStream, namespace, stream_name)
+            if stream is not None and tag in stream.state.spec_tags:
+                raise AlreadyExists(f'imagestreamtags.image.openshift.io "{name}" already exists')
+            self.set_tag(uow, namespace, stream_name, ref, outcome)
+            outcome.lines.append(f"imagestreamtag.image.openshift.io/{name} created")
+        return outcome
+
+    def import_image(self, namespace: str, target: str, *, from_: str | None = None, confirm: bool = False,
+                     scheduled: bool = False, insecure: bool = False, reference_policy: str = "source",
+                     import_mode: str = "Legacy", actor: str | None = None, reason: str = "") -> Outcome:
+        if "@" in target:
+            raise UsageError("to import images by ID, use the 'tag' command")
+        stream_name, _, tag = target.partition(":")
+        tag = tag or "latest"
+        try:
+            validate_stream_name(stream_name)
+            validate_tag_name(tag)
+        except ReferenceError as e:
+            raise UsageError(str(e)) from None
+        policy = tagging.reference_policy(reference_policy, case_sensitive=False)
+        mode = tagging.import_mode(import_mode)
+        with self.command(f"imagetrail import-image {target}", actor, reason) as (uow, outcome):
+            stream = uow.get(ImageStream, namespace, stream_name)
+            if stream is None and not confirm:
+                raise NotFound(f'no image stream named "{stream_name}" exists, pass --confirm to create and import')
+            existing = stream.state.spec_tags.get(tag) if stream else None
+            if existing is None:
+                if stream is not None and not from_:
+                    raise UsageError(f'the tag "{tag}" does not exist on the image stream - choose an existing '
+                                     "tag to import or use the 'tag' command to create a new tag")
+                ref = tagging.docker_image_tag(tag, from_ or target, scheduled=scheduled, insecure=insecure,
+                                               policy=policy, mode=mode)
+                stream = self.set_tag(uow, namespace, stream_name, ref, outcome)
+            else:
+                final, chain = stream.state.follow_tag_reference(tag)
+                spec = stream.state.spec_tags.get(final)
+                if spec is None or spec.source is None or spec.kind != DOCKER_IMAGE:
+                    kind = spec.kind if spec and spec.source else "nothing"
+                    name = spec.source.name if spec and spec.source else ""
+                    raise UsageError(f'tag "{final}" points to existing {kind} "{name}", it cannot be re-imported')
+                if from_ and from_ != spec.source.name:
+                    via = f'the tag "{tag}" points to the tag "{final}" which points to' if final != tag \
+                        else f'the tag "{tag}" points to'
+                    raise UsageError(f'{via} "{spec.source.name}" - use the \'tag\' command if you want to '
+                                     f'change the source to "{from_}"')
+                policy_update = {"generation": 0}
+                if scheduled:
+                    policy_update["import_policy"] = spec.import_policy.model_copy(update={"scheduled": True})
+                stream.set_spec_tag(spec.model_copy(update=policy_update))
+                self.import_tag(stream, final, outcome)
+            outcome.lines.append(f"imagestream.image.openshift.io/{stream_name} imported"
+                                 + (" with errors" if outcome.failures else ""))
+        return outcome
+
+    def set_image_lookup(self, namespace: str, names: list[str], *, enabled: bool = True,
+                         actor: str | None = None, reason: str = "") -> Outcome:
+        with self.command(f"imagetrail set image-lookup {' '.join(names)}", actor, reason) as (uow, outcome):
+            for name in names:
+                stream = uow.get(ImageStream, namespace, name)
+                if stream is None:
+                    raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+                if stream.set_lookup_policy(enabled):
+                    outcome.lines.append(f"imagestream.image.openshift.io/{name} image lookup updated")
+        return outcome
+
+    # -- deployment commands --------------------------------------------------------------
+
+    def resolve_image_name(self, uow: UnitOfWork, namespace: str, image: str) -> str:
+        """Image policy admission (§10.2): a short `stream:tag` becomes the digest pull spec when
+        the stream in this namespace has local lookup enabled; otherwise it stays literal."""
+        try:
+            ref = parse_docker_image_reference(image)
+        except ReferenceError as e:
+            raise UsageError(f"invalid image {image!r}: {e}") from None
+        if ref.registry or ref.namespace or ref.id:
+            return image
+        stream = uow.get(ImageStream, namespace, ref.name)
+        if stream is None or not stream.state.lookup_local:
+            return image
+        tag = ref.tag or "latest"
+        head = stream.state.head(tag)
+        if head is None or not head.image:
+            return f"{stream.state.repository}:{tag}" if stream.state.repository else image
+        resolved = parse_docker_image_reference(stream.state.resolve(tag))
+        return resolved.with_digest(head.image).exact()
+
+    def create_deployment(self, namespace: str, name: str, images: list[str], *, replicas: int = 1,
+                          actor: str | None = None, reason: str = "") -> Outcome:
+        validate_object_name(name, "deployment")
+        if not images:
+            raise UsageError("required flag(s) \"image\" not set")
+        containers = []
+        for image in images:
+            container = container_name_for(image)
+            if any(c.name == container for c in containers):
+                raise UsageError(f'two images give the same container name "{container}"')
+            containers.append((container, image))
+        with self.command(f"imagetrail create deployment {name}", actor, reason) as (uow, outcome):
+            if uow.get(Deployment, namespace, name) is not None:
+                raise AlreadyExists(f'deployments.apps "{name}" already exists')
+            resolved = [Container(name=c, image=self.resolve_image_name(uow, namespace, img))
+                        for c, img in containers]
+            uow.add(Deployment.create(namespace, name, containers=resolved, replicas=replicas,
+                                      labels={"app": name}, change_cause=f"imagetrail create deployment {name}"))
+            outcome.lines.append(f"deployment.apps/{name} created")
+        return outcome
+
+    def _deployment(self, uow: UnitOfWork, namespace: str, name: str) -> Deployment:
+        deployment = uow.get(Deployment, namespace, name)
+        if deployment is None:
+            raise NotFound(f'deployments.apps "{name}" not found')
+        return deployment
+
+    def set_triggers(self, namespace: str, name: str, *, from_image: str | None = None,
+                     containers: list[str] | None = None, auto: bool = False, manual: bool = False,
+                     remove: bool = False, remove_all: bool = False, actor: str | None = None,
+                     reason: str = "") -> Outcome:
+        change = triggerset.TriggerChange.parse(namespace, from_image=from_image, containers=containers,
+                                                auto=auto, manual=manual, remove=remove, remove_all=remove_all)
+        with self.command(f"imagetrail set triggers deployment/{name}", actor, reason) as (uow, outcome):
+            deployment = self._deployment(uow, namespace, name)
+            before = deployment.state.triggers()
+            annotation, paused = change.apply(deployment.state)
+            changed = deployment.set_triggers_annotation(annotation)
+            if paused != deployment.state.paused:
+                deployment.set_paused(paused)
+                changed = True
+            self.reindex_triggers(uow, deployment, before)
+            if changed:
+                outcome.lines.append(f"deployment.apps/{name} triggers updated")
+        return outcome
+
+    def pause(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> Outcome:
+        with self.command(f"imagetrail rollout pause deployment/{name}", actor, reason) as (uow, outcome):
+            self._deployment(uow, namespace, name).pause()
+            outcome.lines.append(f"deployment.apps/{name} paused")
+        return outcome
+
+    def resume(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> Outcome:
+        with self.command(f"imagetrail rollout resume deployment/{name}", actor, reason) as (uow, outcome):
+            self._deployment(uow, namespace, name).resume()
+            outcome.lines.append(f"deployment.apps/{name} resumed")
+        return outcome
+
+    def set_image(self, namespace: str, name: str, images: dict[str, str], *, actor: str | None = None,
+                  reason: str = "") -> Outcome:
+        for image in images.values():
+            try:
+                parse_docker_image_reference(image)
+            except ReferenceError as e:
+                raise UsageError(f"invalid image {image!r}: {e}") from None
+        command = f"imagetrail set image deployment/{name} " + " ".join(f"{c}={i}" for c, i in images.items())
+        with self.command(command, actor, reason) as (uow, outcome):
+            deployment = self._deployment(uow, namespace, name)
+            deployment.set_images(images, Cause(kind="manual"))
+            governed = {c: deployment.state.auto_trigger_for(c) for c in images}
+            outcome.lines.append(f"deployment.apps/{name} image updated")
+        for container, trigger in governed.items():
+            if trigger is not None:
+                now = deployment.state.container(container).image
+                if now != images[container]:
+                    outcome.warnings.append(
+                        f'container "{container}" follows image stream tag {trigger.source.name} (automatic '
+                        f"trigger), so the image was set back to {now}. Move the tag instead, or run "
+                        f"'imagetrail set triggers deployment/{name} --manual' first.")
+        return outcome
+
+
+def _watched(deployment: Deployment, triggers: list[ImageTrigger]) -> set[tuple[str, str]]:
+    return {(t.source.namespace or deployment.namespace, t.source.name.split(":", 1)[0])
+            for t in triggers if ":" in t.source.name}
+
+
+def container_name_for(image: str) -> str:
+    """kubectl create deployment names a container after its image's last path component."""
+    try:
+        ref = parse_docker_image_reference(image)
+    except ReferenceError as e:
+        raise UsageError(f"invalid image {image!r}: {e}") from None
+    return ref.name.rsplit("/", 1)[-1]
+
+
+def validate_object_name(name: str, kind: str) -> None:
+    import re
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", name) or len(name) > 253:
+        raise UsageError(f'invalid {kind} name "{name}": a lowercase RFC 1123 subdomain must consist of lower '
+                         "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+                         "character")
+
+
+def _describe(agg: Any) -> str:
+    if isinstance(agg, ImageStream):
+        return f"imagestream {agg.namespace}/{agg.name}"
+    if isinstance(agg, Deployment):
+        return f"deployment {agg.namespace}/{agg.name}"
+    return f"trigger index {agg.state.namespace}/{agg.state.stream}"
+
