@@ -1,6 +1,488 @@
+"""The `imagetrail` command line: oc's verbs and flags over the imagetrail engine.
+
+This module only parses arguments and prints; the engine decides everything.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from functools import cached_property
+
 import click
 
+from imagetrail.cli import printers
+from imagetrail.cli.describe import describe_imagestream
+from imagetrail.engine.application import ImageTrail, Outcome
+from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError
+from imagetrail.engine.resolver import Resolver
+from imagetrail.engine.stores import parse_store
+from imagetrail.projections import documents
+from imagetrail.projections.runner import catch_up, rebuild
+from imagetrail.projections.views import CurrentStateView, open_view
 
-@click.group()
-def main() -> None:
-    """imagetrail"""
+# kubectl-style global flags, accepted before or after the verb
+GLOBAL_FLAGS = {"-n": "--namespace", "--namespace": "--namespace", "--store": "--store",
+                "--as": "--as", "--mirror": "--mirror"}
+
+
+class Session:
+    """What every command needs: the namespace, the actor and the (lazily opened) engine."""
+
+    def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None):
+        self.namespace = namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default"
+        self.store_url = store
+        self.actor = actor
+        self.mirror = mirror
+
+    @cached_property
+    def app(self) -> ImageTrail:
+        return ImageTrail(parse_store(self.store_url), Resolver.from_file(self.mirror))
+
+    @cached_property
+    def _view(self) -> CurrentStateView:
+        return open_view(self.app.store.views_path)
+
+    @property
+    def view(self) -> CurrentStateView:
+        """The current-state projection, brought up to date with the log first."""
+        catch_up(self.app, self._view)
+        return self._view
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def report(outcome: Outcome) -> None:
+    for line in outcome.lines:
+        click.echo(line)
+    for line in outcome.rollouts:
+        click.echo(f"info: {line}", err=True)
+    for line in outcome.warnings:
+        click.echo(f"Warning: {line}", err=True)
+    for failure in outcome.failures:
+        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
+    if outcome.failures:
+        raise SystemExit(1)
+
+
+def split_resource(text: str, kinds: tuple[str, ...] = ("deployment", "deployments", "deploy",
+                                                         "deployments.apps", "deployment.apps")) -> str:
+    kind, sep, name = text.partition("/")
+    if not sep or kind not in kinds or not name:
+        raise UsageError(f'"{text}" is not a Deployment: use deployment/NAME')
+    return name
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-n", "--namespace", help="Namespace (default: $IMAGETRAIL_NAMESPACE, else 'default').")
+@click.option("--store", help="Event store URL: sqlite:///ABS/PATH.db (default under $XDG_DATA_HOME) "
+                              "or memory:// (default: $IMAGETRAIL_STORE).")
+@click.option("--as", "actor", help="Actor recorded on the events (default: $IMAGETRAIL_ACTOR, else the OS user).")
+@click.option("--mirror", help="Registry snapshot JSON (pull spec → digest) for resolving tags "
+                               "(default: $IMAGETRAIL_MIRROR).")
+@click.version_option(package_name="imagetrail")
+@click.pass_context
+def cli(ctx: click.Context, namespace, store, actor, mirror) -> None:
+    """imagetrail: oc's image stream and trigger workflow, recorded as events.
+
+    Type the commands you would type with `oc`, with `imagetrail` instead: every tag
+    move, alias, import and trigger change becomes an event you can audit and roll back.
+    """
+    ctx.obj = Session(namespace, store, actor, mirror)
+
+
+# -- create ---------------------------------------------------------------------------------
+
+@cli.group()
+def create() -> None:
+    """Create an image stream tag or a Deployment."""
+
+
+@create.command("istag")
+@click.argument("name")
+@click.option("--from-image", help="Pull spec of a container image to import (e.g. quay.io/org/repo:tag).")
+@click.option("--from", "from_", help="Image stream tag ([ns/]is:tag, an alias) or image ([ns/]is@id) to use.")
+@click.option("--scheduled", is_flag=True, help="Re-import the image periodically.")
+@click.option("--insecure", is_flag=True, help="Allow HTTP or unverified HTTPS for the import.")
+@click.option("--reference", is_flag=True, help="Point at the image without importing it.")
+@click.option("--reference-policy", default="source", show_default=True, help="source or local.")
+@click.option("-A", "--annotation", "annotations", multiple=True, help="Tag annotation KEY=VALUE.")
+@pass_session
+def create_istag(s: Session, name, from_image, from_, scheduled, insecure, reference, reference_policy, annotations):
+    """Create an image stream tag NAME (stream:tag); never overwrites an existing one."""
+    parsed = {}
+    for a in annotations:
+        key, sep, value = a.partition("=")
+        if not sep or not key:
+            raise UsageError(f"invalid annotation {a!r}: use KEY=VALUE")
+        parsed[key] = value
+    report(s.app.create_istag(s.namespace, name, from_image=from_image, from_=from_, scheduled=scheduled,
+                              insecure=insecure, reference=reference, reference_policy=reference_policy,
+                              annotations=parsed or None, actor=s.actor))
+
+
+@create.command("deployment")
+@click.argument("name")
+@click.option("--image", "images", multiple=True, required=True, help="Container image; repeat for more containers.")
+@click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
+@pass_session
+def create_deployment(s: Session, name, images, replicas):
+    """Create a Deployment. A short `stream:tag` image resolves to its digest when the
+    image stream in this namespace has local lookup enabled (`set image-lookup`)."""
+    report(s.app.create_deployment(s.namespace, name, list(images), replicas=replicas, actor=s.actor))
+
+
+# -- import-image and tag ---------------------------------------------------------------------------
+
+@cli.command("import-image")
+@click.argument("target")
+@click.option("--from", "from_", help="Pull spec to import from (default: TARGET itself).")
+@click.option("--confirm", is_flag=True, help="Create the image stream if it does not exist.")
+@click.option("--scheduled", is_flag=True, help="Re-import the tag periodically.")
+@click.option("--insecure", is_flag=True)
+@click.option("--reference-policy", default="source", show_default=True)
+@click.option("--import-mode", default="Legacy", show_default=True, help="Legacy or PreserveOriginal.")
+@pass_session
+def import_image(s: Session, target, from_, confirm, scheduled, insecure, reference_policy, import_mode):
+    """Import the image of TARGET (stream[:tag], tag defaults to latest) from its registry."""
+    outcome = s.app.import_image(s.namespace, target, from_=from_, confirm=confirm, scheduled=scheduled,
+                                 insecure=insecure, reference_policy=reference_policy,
+                                 import_mode=import_mode, actor=s.actor)
+    stream = s.view.get("imagestream", s.namespace, target.partition(":")[0])
+    if stream is not None:
+        outcome.lines += ["", describe_imagestream(documents.imagestream(stream), _now()).rstrip("\n")]
+    report(outcome)
+
+
+@cli.command()
+@click.argument("args", nargs=-1, required=True)
+@click.option("--alias", is_flag=True, help="DEST tracks SOURCE (same image stream only).")
+@click.option("--reference", is_flag=True, help="Point at SOURCE without importing it.")
+@click.option("--scheduled", is_flag=True, help="Re-import a container image periodically.")
+@click.option("--insecure", is_flag=True)
+@click.option("--reference-policy", default="source", show_default=True, help="source or local.")
+@click.option("--import-mode", default="Legacy", show_default=True)
+@click.option("--source", "source_kind", help="istag, isimage or docker (default: guessed from SOURCE).")
+@click.option("-d", "--delete", is_flag=True, help="Delete the given tags.")
+@pass_session
+def tag(s: Session, args, alias, reference, scheduled, insecure, reference_policy, import_mode, source_kind, delete):
+    """Point DEST tags at SOURCE:  imagetrail tag SOURCE DEST [DEST…]  |  imagetrail tag -d DEST…
+
+    SOURCE is a pull spec with a registry (imported), `is:tag` (copied by digest, or
+    tracked with --alias) or `is@sha256:…`. A bare `name:tag` is an image stream tag
+    in the current namespace, never Docker Hub.
+    """
+    if delete:
+        if alias:
+            raise UsageError("--alias and --delete may not be both specified")
+        if source_kind:
+            raise UsageError("cannot specify a source kind when deleting")
+        if scheduled or insecure:
+            raise UsageError("cannot set flags for importing images when deleting a tag")
+        report(s.app.delete_tags(s.namespace, list(args), actor=s.actor))
+        return
+    if len(args) < 2:
+        raise UsageError("you must specify a source and at least one destination: imagetrail tag SOURCE DEST [DEST…]")
+    report(s.app.tag(s.namespace, args[0], list(args[1:]), alias=alias, reference=reference, scheduled=scheduled,
+                     insecure=insecure, reference_policy=reference_policy, import_mode=import_mode,
+                     source_kind=source_kind, actor=s.actor))
+
+
+# -- set --------------------------------------------------------------------------------------------
+
+@cli.group("set")
+def set_() -> None:
+    """Set image lookup, triggers or images."""
+
+
+@set_.command("image-lookup")
+@click.argument("names", nargs=-1)
+@click.option("--enabled", type=click.BOOL, default=True, show_default=True)
+@pass_session
+def set_image_lookup(s: Session, names, enabled):
+    """Let Deployments in this namespace use image stream NAMES by short name."""
+    if not names:
+        rows = [["NAME", "LOCAL"]] + [[st.name, str(st.lookup_local).lower()]
+                                      for st in s.view.list("imagestream", s.namespace)]
+        click.echo(printers.table(rows), nl=False)
+        return
+    report(s.app.set_image_lookup(s.namespace, list(names), enabled=enabled, actor=s.actor))
+
+
+@set_.command("triggers")
+@click.argument("resource")
+@click.option("--from-image", help="Image stream tag (is:tag) to follow.")
+@click.option("-c", "--containers", multiple=True, help="Containers the trigger updates (comma-separated).")
+@click.option("--auto", is_flag=True, help="Enable triggers (and resume the Deployment).")
+@click.option("--manual", is_flag=True, help="Pause triggers (and pause the Deployment).")
+@click.option("--remove", is_flag=True, help="Remove the --from-image trigger.")
+@click.option("--remove-all", is_flag=True, help="Remove all triggers (and pause the Deployment).")
+@pass_session
+def set_triggers(s: Session, resource, from_image, containers, auto, manual, remove, remove_all):
+    """List or change the image triggers of a Deployment."""
+    name = split_resource(resource)
+    if not (from_image or containers or auto or manual or remove or remove_all):
+        click.echo(_triggers_table(s, name), nl=False)
+        return
+    report(s.app.set_triggers(s.namespace, name, from_image=from_image, containers=list(containers), auto=auto,
+                              manual=manual, remove=remove, remove_all=remove_all, actor=s.actor))
+
+
+def _triggers_table(s: Session, name: str) -> str:
+    from imagetrail.engine.triggerset import TriggerDefinition
+    state = _get_deployment(s, name)
+    definition = TriggerDefinition.of(state)
+    rows = [["NAME", "TYPE", "VALUE", "AUTO"], [f"deployments/{name}", "config", "", str(definition.config).lower()]]
+    for t in definition.images:
+        source = f"{t.namespace}/{t.source}" if t.namespace else t.source
+        rows.append([f"deployments/{name}", "image", f"{source} ({', '.join(t.names)})", str(t.auto).lower()])
+    return printers.table(rows, padding=2)
+
+
+@set_.command("image")
+@click.argument("resource")
+@click.argument("images", nargs=-1, required=True)
+@pass_session
+def set_image(s: Session, resource, images):
+    """Set container images: imagetrail set image deployment/NAME CONTAINER=IMAGE…"""
+    name = split_resource(resource)
+    parsed = {}
+    for item in images:
+        container, sep, image = item.partition("=")
+        if not sep or not container or not image:
+            raise UsageError(f"invalid image argument {item!r}: use CONTAINER=IMAGE")
+        parsed[container] = image
+    report(s.app.set_image(s.namespace, name, parsed, actor=s.actor))
+
+
+# -- get and describe -----------------------------------------------------------------------------
+
+RESOURCES = {
+    "is": "imagestream", "imagestream": "imagestream", "imagestreams": "imagestream",
+    "istag": "istag", "imagestreamtag": "istag", "imagestreamtags": "istag",
+    "deployment": "deployment", "deployments": "deployment", "deploy": "deployment",
+    "deployment.apps": "deployment", "deployments.apps": "deployment",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _get_stream(s: Session, name: str):
+    state = s.view.get("imagestream", s.namespace, name)
+    if state is None:
+        raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+    return state
+
+
+def _get_deployment(s: Session, name: str):
+    state = s.view.get("deployment", s.namespace, name)
+    if state is None:
+        raise NotFound(f'deployments.apps "{name}" not found')
+    return state
+
+
+@cli.command()
+@click.argument("resource")
+@click.argument("name", required=False)
+@click.option("-o", "--output", help=f"Output format: {printers.FORMATS}.")
+@pass_session
+def get(s: Session, resource, name, output):
+    """Show image streams (is), image stream tags (istag) or Deployments."""
+    if "/" in resource and name is None:
+        resource, name = resource.split("/", 1)
+    kind = RESOURCES.get(resource.lower())
+    if kind is None:
+        raise UsageError(f'the server doesn\'t have a resource type "{resource}" (use is, istag or deployment)')
+    now = _now()
+    if kind == "imagestream":
+        states = [_get_stream(s, name)] if name else s.view.list("imagestream", s.namespace)
+        docs = [documents.imagestream(st) for st in states]
+        plain = lambda: printers.table([["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]] + [
+            [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)] for st in states])
+        text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestream.image.openshift.io")
+    elif kind == "istag":
+        docs = _istags(s, name)
+        plain = lambda: printers.table([["NAME", "IMAGE REFERENCE", "UPDATED"]] + [
+            [d["metadata"]["name"], d["image"]["dockerImageReference"],
+             printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)] for d in docs])
+        text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestreamtag.image.openshift.io")
+    else:
+        states = [_get_deployment(s, name)] if name else s.view.list("deployment", s.namespace)
+        docs = [documents.deployment(st) for st in states]
+
+        def rows(wide: bool) -> str:
+            head = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+            head += ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
+            body = []
+            for st in states:
+                row = [st.name, f"{st.replicas}/{st.replicas}", str(st.replicas), str(st.replicas),
+                       printers.age(st.created, now)]
+                if wide:
+                    row += [",".join(c.name for c in st.containers), ",".join(c.image for c in st.containers),
+                            ",".join(f"{k}={v}" for k, v in (st.labels or {"app": st.name}).items())]
+                body.append(row)
+            return printers.table([head] + body)
+
+        text = printers.emit(output, docs, bool(name), plain=lambda: rows(False), wide=lambda: rows(True),
+                             resource="deployment.apps")
+    if not docs and not name and not output:
+        click.echo(f"No resources found in {s.namespace} namespace.", err=True)
+        return
+    click.echo(text, nl=False)
+
+
+def _istags(s: Session, name: str | None) -> list[dict]:
+    if name:
+        if ":" not in name or "@" in name:
+            raise UsageError("ImageStreamTags must be retrieved with <name>:<tag>")
+        stream_name, tag = name.split(":", 1)
+        state = s.view.get("imagestream", s.namespace, stream_name)
+        doc = documents.imagestreamtag(state, tag) if state else None
+        if doc is None:
+            raise NotFound(f'imagestreamtags.image.openshift.io "{name}" not found')
+        return [doc]
+    found = []
+    for state in s.view.list("imagestream", s.namespace):
+        for tag in sorted(state.status_tags):
+            doc = documents.imagestreamtag(state, tag)
+            if doc:
+                found.append(doc)
+    return found
+
+
+def _tag_names(state) -> list[str]:
+    from imagetrail.cli.describe import prioritize_tags
+    return prioritize_tags([t for t in state.status_tags if state.status_tags[t].items])
+
+
+def _updated(state, now: datetime) -> str:
+    heads = [h.items[0].created for h in state.status_tags.values() if h.items]
+    return printers.ago(max(heads), now) if heads else ""
+
+
+@cli.command()
+@click.argument("resource")
+@click.argument("name", required=False)
+@pass_session
+def describe(s: Session, resource, name):
+    """Describe an image stream, as `oc describe is NAME` prints it."""
+    if "/" in resource and name is None:
+        resource, name = resource.split("/", 1)
+    if RESOURCES.get(resource.lower()) != "imagestream":
+        raise UsageError("describe supports image streams: imagetrail describe is NAME")
+    names = [name] if name else [st.name for st in s.view.list("imagestream", s.namespace)]
+    texts = [describe_imagestream(documents.imagestream(_get_stream(s, n)), _now()) for n in names]
+    click.echo("\n\n".join(t.rstrip("\n") for t in texts))
+
+
+# -- rollout ---------------------------------------------------------------------------------------
+
+@cli.group()
+def rollout() -> None:
+    """Pause, resume or inspect Deployment rollouts."""
+
+
+@rollout.command("pause")
+@click.argument("resource")
+@pass_session
+def rollout_pause(s: Session, resource):
+    """Pause rollouts; the template still follows triggers, the rollout waits for resume."""
+    report(s.app.pause(s.namespace, split_resource(resource), actor=s.actor))
+
+
+@rollout.command("resume")
+@click.argument("resource")
+@pass_session
+def rollout_resume(s: Session, resource):
+    """Resume rollouts: one rollout to the current template if it changed while paused."""
+    report(s.app.resume(s.namespace, split_resource(resource), actor=s.actor))
+
+
+@rollout.command("history")
+@click.argument("resource")
+@pass_session
+def rollout_history(s: Session, resource):
+    """List a Deployment's revisions with their images and what caused each."""
+    name = split_resource(resource)
+    state = _get_deployment(s, name)
+    rows = [["REVISION", "IMAGES", "CHANGE-CAUSE"]] + [
+        [str(r.number), ",".join(f"{c}={i}" for c, i in r.images.items()), r.change_cause or "<none>"]
+        for r in state.revisions]
+    click.echo(f"deployment.apps/{name} \n" + printers.table(rows, padding=2), nl=False)
+
+
+# -- projections -----------------------------------------------------------------------------------
+
+@cli.group()
+def projections() -> None:
+    """Maintain the read-side projections."""
+
+
+@projections.command("rebuild")
+@pass_session
+def projections_rebuild(s: Session):
+    """Replay the whole log into fresh projections."""
+    from rich.progress import Progress
+
+    view = s._view
+    total = s.app.recorder.max_notification_id() or 0
+    with Progress(transient=True) as progress:
+        task = progress.add_task("rebuilding projections", total=total or 1)
+        count = rebuild(s.app, view, lambda done, _: progress.update(task, completed=done))
+    click.echo(f"projections rebuilt from {count} events")
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the scratch store and print its URL.")
+def demo(keep):
+    """Run the lecture's image-trigger workflow on a scratch store, printing each step."""
+    from imagetrail.cli.demo import run_demo
+
+    raise SystemExit(run_demo(keep=keep))
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+def hoist_global_flags(argv: list[str]) -> list[str]:
+    """Move global flags given after the verb in front of it, as kubectl accepts them anywhere."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        name, eq, value = arg.partition("=")
+        if name in GLOBAL_FLAGS and (eq or i + 1 < len(argv)):
+            front += [GLOBAL_FLAGS[name], value if eq else argv[i + 1]]
+            i += 1 if eq else 2
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+    try:
+        cli.main(args, prog_name="imagetrail", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.Abort:
+        sys.exit(1)
+    except ImagetrailError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # never a traceback for users; opt in when debugging
+        if os.environ.get("IMAGETRAIL_DEBUG"):
+            raise
+        click.echo(f"error: unexpected {type(e).__name__}: {e} (IMAGETRAIL_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)

@@ -273,10 +273,17 @@ class Deployment(Aggregate[DeploymentState]):
         self.trigger_event(self.ImagesChanged, changes=changes)
         return True
 
-    def roll_out(self, change_cause: str) -> bool:
-        """The Deployment controller: a changed template on an unpaused Deployment is a new revision."""
+    def roll_out(self, command: str) -> bool:
+        """The Deployment controller: a changed template on an unpaused Deployment is a new revision.
+
+        The change cause names the triggers that moved the template in this command, else the command.
+        """
         if self.state.paused or self.state.template_images == self.state.rolled_out_images:
             return False
+        followed = sorted({change.cause.describe() for e in self.pending_events
+                           if isinstance(e, self.ImagesChanged) for change in e.changes
+                           if change.cause.kind == "trigger"})
+        change_cause = "; ".join(followed) + f" ({command})" if followed else command
         self.trigger_event(self.RolledOut, revision=self.state.revision + 1,
                            images=self.state.template_images, change_cause=change_cause)
         return True

@@ -395,7 +395,10 @@ def test_cyclic_alias_with_history_and_same_namespace_prefix():
         alias_tag("x", "y", referencePolicy={"type": "Local"}),
         alias_tag("y", "x", **{"from": {"kind": "ImageStreamTag", "name": "s:x", "namespace": "demo"}}),
     ]
-    status = [{"tag": "x", "items": [item(REF_A, sha("a"), t, 4)]}, {"tag": "y", "items": [item(REF_A, sha("a"), t, 4)]}]
+    status = [
+        {"tag": "x", "items": [item(REF_A, sha("a"), t, 4)]},
+        {"tag": "y", "items": [item(REF_A, sha("a"), t, 4)]},  # alias copy: same generation as spec
+    ]
     obj = stream("s", "demo", t, spec, status)
     out = describe_imagestream(obj, NOW)
     assert out.endswith(
@@ -666,7 +669,10 @@ def test_follow_tag_reference_error_texts():
             ["1.0.0", "1.0.0-beta", "1.0.0-alpha.1", "1.0.0-alpha", "1.0.0-1"],
         ),
         # everything else lexicographic (byte order); leading zeros / bare majors / "Latest" are "other"
-        (["stable", "20", "Latest", "dev", "01.2", "1.02.3", "5.1-rc_1"], ["01.2", "1.02.3", "20", "5.1-rc_1", "Latest", "dev", "stable"]),
+        (
+            ["stable", "20", "Latest", "dev", "01.2", "1.02.3", "5.1-rc_1"],
+            ["01.2", "1.02.3", "20", "5.1-rc_1", "Latest", "dev", "stable"],
+        ),
         ([], []),
     ],
 )

@@ -1,0 +1,46 @@
+"""Bring projections up to date by pulling new notifications from the application's log.
+
+Pull-based so it works on every store (SQLite has no push subscription in eventsourcing
+9.5). Cheap when the view is current: one indexed `max(id)` comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from imagetrail.engine.application import ImageTrail
+from imagetrail.projections.views import CurrentStateView
+
+PAGE = 500
+
+
+def catch_up(app: ImageTrail, view: CurrentStateView,
+             progress: Callable[[int, int], None] | None = None) -> int:
+    """Process every notification after the view's position; returns how many were processed."""
+    position = view.max_tracking_id(app.name) or 0
+    head = app.recorder.max_notification_id() or 0
+    processed = 0
+    while position < head:
+        notifications = app.recorder.select_notifications(
+            start=position, limit=PAGE, inclusive_of_start=False)
+        if not notifications:
+            break
+        events = [app.mapper.to_domain_event(n) for n in notifications]
+        position = notifications[-1].id
+        try:
+            view.apply(events, Tracking(app.name, position))
+        except IntegrityError:  # another process applied this page first: resume after it
+            position = view.max_tracking_id(app.name) or 0
+            continue
+        processed += len(notifications)
+        if progress:
+            progress(processed, head)
+    return processed
+
+
+def rebuild(app: ImageTrail, view: CurrentStateView,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    view.clear()
+    return catch_up(app, view, progress)

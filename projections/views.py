@@ -1,0 +1,160 @@
+"""The current-state projection: every image stream and Deployment as it is now.
+
+An eventsourcing tracking view in SQLite. Each batch of events updates the stored states
+and the tracking position in one transaction, so a crash replays nothing twice and loses
+nothing. States are evolved with the events' own `evolve`, the same code the aggregates use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+
+from imagetrail.engine.aggregate import Aggregate
+from imagetrail.engine.deployment import Deployment, DeploymentState
+from imagetrail.engine.imagestream import ImageStream, ImageStreamState
+
+KINDS: dict[type, tuple[str, type]] = {
+    ImageStream: ("imagestream", ImageStreamState),
+    Deployment: ("deployment", DeploymentState),
+}
+
+
+def _kind_of(event: Any) -> tuple[str, type] | None:
+    for aggregate_class, kind in KINDS.items():
+        if type(event).__qualname__.split(".")[0] == aggregate_class.__name__ and \
+                type(event).__module__ == aggregate_class.__module__:
+            return kind
+    return None
+
+
+class CurrentStateView(SQLiteTrackingRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS objects ("
+            " id TEXT PRIMARY KEY, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,"
+            " version INTEGER NOT NULL, state TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS objects_by_name ON objects (kind, namespace, name)",
+            # the current tag map: every tag's resolved pull spec and digest (aliases resolved)
+            "CREATE TABLE IF NOT EXISTS tags ("
+            " namespace TEXT NOT NULL, stream TEXT NOT NULL, tag TEXT NOT NULL, pull_spec TEXT,"
+            " image TEXT, source_kind TEXT, source TEXT, PRIMARY KEY (namespace, stream, tag))",
+        ]
+
+    # -- writing --------------------------------------------------------------------------
+
+    def apply(self, events: Iterable[Any], tracking: Tracking) -> None:
+        """Evolve the states the events belong to, and record `tracking`, atomically."""
+        with self.datastore.transaction(commit=True) as c:
+            states: dict[UUID, list[Any]] = {}  # id -> [kind, state, version]
+            for event in events:
+                kind = _kind_of(event)
+                if kind is None:
+                    continue
+                kind_name, state_class = kind
+                entry = states.get(event.originator_id)
+                if entry is None:
+                    entry = states[event.originator_id] = [
+                        kind_name, self._load(c, event.originator_id, state_class), 0]
+                if isinstance(event, Aggregate.Created):
+                    entry[1] = event.initial_state()
+                else:
+                    event.evolve(entry[1])
+                entry[2] = event.originator_version
+            for object_id, (kind_name, state, version) in states.items():
+                self._store(c, object_id, kind_name, state, version)
+            self._insert_tracking(c, tracking)
+
+    def _load(self, c: SQLiteCursor, object_id: UUID, state_class: type) -> Any:
+        c.execute("SELECT state FROM objects WHERE id = ?", (str(object_id),))
+        row = c.fetchone()
+        return state_class.model_validate_json(row["state"]) if row else None
+
+    def _store(self, c: SQLiteCursor, object_id: UUID, kind: str, state: Any, version: int) -> None:
+        c.execute(
+            "INSERT INTO objects (id, kind, namespace, name, version, state) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state",
+            (str(object_id), kind, state.namespace, state.name, version, state.model_dump_json()),
+        )
+        if kind == "imagestream":
+            c.execute("DELETE FROM tags WHERE namespace = ? AND stream = ?", (state.namespace, state.name))
+            for tag in sorted(set(state.spec_tags) | set(state.status_tags)):
+                spec = state.spec_tags.get(tag)
+                head = state.head(tag)
+                c.execute(
+                    "INSERT INTO tags VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (state.namespace, state.name, tag, state.resolve(tag), head.image if head else None,
+                     spec.source.kind if spec and spec.source else None,
+                     spec.source.name if spec and spec.source else None),
+                )
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM objects")
+            c.execute("DELETE FROM tags")
+            c.execute("DELETE FROM tracking")
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, kind: str, namespace: str, name: str) -> Any:
+        state_class = _state_class(kind)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT state FROM objects WHERE kind = ? AND namespace = ? AND name = ?",
+                      (kind, namespace, name))
+            row = c.fetchone()
+        return state_class.model_validate_json(row["state"]) if row else None
+
+    def list(self, kind: str, namespace: str | None) -> list[Any]:
+        state_class = _state_class(kind)
+        with self.datastore.transaction(commit=False) as c:
+            if namespace is None:
+                c.execute("SELECT state FROM objects WHERE kind = ? ORDER BY namespace, name", (kind,))
+            else:
+                c.execute("SELECT state FROM objects WHERE kind = ? AND namespace = ? ORDER BY name",
+                          (kind, namespace))
+            rows = c.fetchall()
+        return [state_class.model_validate_json(r["state"]) for r in rows]
+
+    def tag_map(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            if namespace is None:
+                c.execute("SELECT * FROM tags ORDER BY namespace, stream, tag")
+            else:
+                c.execute("SELECT * FROM tags WHERE namespace = ? ORDER BY stream, tag", (namespace,))
+            return [dict(r) for r in c.fetchall()]
+
+    def dump(self) -> dict[str, Any]:
+        """Everything the view holds (for comparing a rebuild with the live view)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT id, kind, namespace, name, version, state FROM objects ORDER BY id")
+            objects = [dict(r, state=json.loads(r["state"])) for r in c.fetchall()]
+        return {"objects": objects, "tags": self.tag_map()}
+
+
+def _state_class(kind: str) -> type:
+    return {"imagestream": ImageStreamState, "deployment": DeploymentState}[kind]
+
+
+def open_view(path: str) -> CurrentStateView:
+    view = CurrentStateView(SQLiteDatastore(db_name=path, lock_timeout=30))
+    view.create_table()
+    return view
+
+
+class CurrentState(Projection[CurrentStateView]):
+    """eventsourcing Projection: one event at a time, for subscribers and tests."""
+
+    name = "current_state"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        try:
+            self.view.apply([domain_event], tracking)
+        except IntegrityError:  # already processed: exactly-once effect
+            pass
