@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 
 import click
+import yaml
 
 from imagetrail.cli import printers
 from imagetrail.cli.describe import describe_imagestream
@@ -52,6 +53,16 @@ class Session:
 
 
 pass_session = click.make_pass_decorator(Session)
+
+
+class KubeYAMLLoader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: timestamps stay strings (annotation values are strings)."""
+
+
+KubeYAMLLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def report(outcome: Outcome) -> None:
@@ -413,6 +424,24 @@ def rollout_history(s: Session, resource):
         [str(r.number), ",".join(f"{c}={i}" for c, i in r.images.items()), r.change_cause or "<none>"]
         for r in state.revisions]
     click.echo(f"deployment.apps/{name} \n" + printers.table(rows, padding=2), nl=False)
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("-f", "--filename", "filename", required=True, help="YAML or JSON file of objects; - for stdin.")
+@pass_session
+def apply(s: Session, filename):
+    """Create or update ImageStreams and Deployments from real API objects (kind: List too)."""
+    try:
+        text = sys.stdin.read() if filename == "-" else open(filename, encoding="utf-8").read()
+    except OSError as e:
+        raise UsageError(f"cannot read {filename}: {e.strerror}") from None
+    try:
+        documents = list(yaml.load_all(text, Loader=KubeYAMLLoader))
+    except yaml.YAMLError as e:
+        raise UsageError(f"{filename} is not valid YAML or JSON: {str(e).splitlines()[0]}") from None
+    report(s.app.apply(s.namespace, documents, actor=s.actor))
 
 
 # -- projections -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from imagetrail.engine import context, tagging, triggerset
+from imagetrail.engine import context, manifests, tagging, triggerset
 from imagetrail.engine.deployment import Cause, Deployment
 from imagetrail.engine.errors import AlreadyExists, Conflict, Invalid, NotFound, UsageError
 from imagetrail.engine.imagestream import ImageStream
@@ -31,7 +31,7 @@ from imagetrail.engine.references import (
     validate_stream_name,
     validate_tag_name,
 )
-from imagetrail.engine.triggers import ImageTrigger
+from imagetrail.engine.triggers import TRIGGERS_ANNOTATION, ImageTrigger
 from imagetrail.engine.resolver import ResolveFailed, Resolver
 from imagetrail.engine.stores import StoreConfig
 from imagetrail.engine.watchers import StreamWatchers
@@ -509,6 +509,71 @@ class ImageTrail(Application):
                         f"trigger), so the image was set back to {now}. Move the tag instead, or run "
                         f"'imagetrail set triggers deployment/{name} --manual' first.")
         return outcome
+
+    # -- apply ------------------------------------------------------------------------------
+
+    def apply(self, namespace: str, objects: list[dict[str, Any]], *, actor: str | None = None,
+              reason: str = "") -> Outcome:
+        """`oc apply -f`: create or update ImageStreams and Deployments, all in one atomic save.
+
+        Spec tags given are set (tags not listed are kept); status in the input is ignored,
+        as the API server ignores it.
+        """
+        parsed = [manifests.parse(obj, namespace) for obj in manifests.flatten(objects)]
+        with self.command("imagetrail apply", actor, reason) as (uow, outcome):
+            for item in parsed:
+                if isinstance(item, manifests.ImageStreamManifest):
+                    outcome.lines.append(self._apply_stream(uow, item, outcome))
+                else:
+                    outcome.lines.append(self._apply_deployment(uow, item))
+        return outcome
+
+    def _apply_stream(self, uow: UnitOfWork, m: manifests.ImageStreamManifest, outcome: Outcome) -> str:
+        stream = uow.get(ImageStream, m.namespace, m.name)
+        if stream is None:
+            stream = uow.add(ImageStream.create(m.namespace, m.name, tags=m.tags, lookup_local=m.lookup_local,
+                                                labels=m.labels, annotations=m.annotations,
+                                                repository=self.repository_for(m.namespace, m.name)))
+            for tag in m.tags:
+                self.process_tag_source(uow, stream, tag.name, outcome)
+            return f"imagestream.image.openshift.io/{m.name} created"
+        version = stream.version
+        stream.set_lookup_policy(m.lookup_local)
+        for tag in m.tags:
+            if stream.set_spec_tag(tag):
+                self.process_tag_source(uow, stream, tag.name, outcome)
+        changed = stream.version != version
+        return f"imagestream.image.openshift.io/{m.name} {'configured' if changed else 'unchanged'}"
+
+    def _apply_deployment(self, uow: UnitOfWork, m: manifests.DeploymentManifest) -> str:
+        def admitted(containers: list[Container]) -> list[Container]:
+            return [c.model_copy(update={"image": self.resolve_image_name(uow, m.namespace, c.image)})
+                    for c in containers]
+
+        triggers = m.annotations.get(TRIGGERS_ANNOTATION)
+        deployment = uow.get(Deployment, m.namespace, m.name)
+        if deployment is None:
+            deployment = uow.add(Deployment.create(
+                m.namespace, m.name, containers=admitted(m.containers), init_containers=admitted(m.init_containers),
+                replicas=m.replicas, labels=m.labels, annotations=m.annotations, paused=m.paused,
+                change_cause="imagetrail apply"))
+            self.reindex_triggers(uow, deployment, [])
+            return f"deployment.apps/{m.name} created"
+        version = deployment.version
+        before = deployment.state.triggers()
+        current = deployment.state.template_images
+        wanted = {c.name: c.image for c in m.init_containers + m.containers}
+        unknown = sorted(set(wanted) - set(current))
+        if unknown:
+            raise UsageError(f"deployment.apps/{m.name}: adding containers ({', '.join(unknown)}) is not supported; "
+                             "delete and re-create the Deployment")
+        changed = {c: self.resolve_image_name(uow, m.namespace, img) for c, img in wanted.items()
+                   if img != current[c]}
+        deployment.set_images(changed, Cause(kind="apply"))
+        deployment.set_triggers_annotation(triggers)
+        deployment.set_paused(m.paused)
+        self.reindex_triggers(uow, deployment, before)
+        return f"deployment.apps/{m.name} {'configured' if deployment.version != version else 'unchanged'}"
 
 
 def _watched(deployment: Deployment, triggers: list[ImageTrigger]) -> set[tuple[str, str]]:
