@@ -500,8 +500,12 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args, prog_name="imagetrail", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.UsageError as e:  # one line, like every other error, with where to look
+        where = e.ctx.command_path if e.ctx else "imagetrail"
+        click.echo(f"error: {e.format_message()} (see '{where} --help')", err=True)
+        sys.exit(e.exit_code)
     except click.ClickException as e:
-        e.show()
+        click.echo(f"error: {e.format_message()}", err=True)
         sys.exit(e.exit_code)
     except click.Abort:
         sys.exit(1)

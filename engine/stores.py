@@ -25,7 +25,9 @@ def parse_store(url: str | None) -> StoreConfig:
     url = url or os.environ.get("IMAGETRAIL_STORE") or default_store_url()
     if url in ("memory://", "memory:"):
         return StoreConfig(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, ":memory:")
-    if url.startswith("sqlite:///"):
+    if url.startswith("sqlite:"):
+        if not url.startswith("sqlite:///"):
+            raise UsageError(f"invalid store {url!r}: use sqlite:///ABSOLUTE/PATH.db")
         path = Path(url[len("sqlite:///") - 1:])
         if not path.is_absolute() or path.name == "":
             raise UsageError(f"invalid store {url!r}: use sqlite:///ABSOLUTE/PATH.db")
