@@ -64,7 +64,7 @@ def emit(output: str | None, documents: list[dict[str, Any]], single: bool, *,
         return json.dumps(data, indent=4) + "\n"
     if output == "yaml":
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
-    if output.startswith("jsonpath=") or output.startswith("jsonpath-as-json="):
+    if output.startswith("jsonpath="):
         template = output.split("=", 1)[1]
         try:
             return render(template, data)

@@ -11,7 +11,7 @@ from typing import Any
 
 from imagetrail.engine.deployment import DeploymentState
 from imagetrail.engine.imagestream import ImageStreamState
-from imagetrail.engine.model import TagEvent, TagHistory
+from imagetrail.engine.model import TagEvent, TagHistory, TagReference
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
@@ -31,6 +31,21 @@ def _conditions(history: TagHistory) -> list[dict[str, Any]]:
             for c in history.conditions]
 
 
+def spec_tag(tag: TagReference) -> dict[str, Any]:
+    """A spec tag as the API serialises it: Go's omitempty drops empty namespace and false flags."""
+    doc = tag.model_dump(by_alias=True)
+    if doc["from"] is not None and not doc["from"]["namespace"]:
+        del doc["from"]["namespace"]
+    if doc["from"] is None:
+        del doc["from"]
+    if not doc["reference"]:
+        del doc["reference"]
+    for flag in ("insecure", "scheduled"):
+        if not doc["importPolicy"][flag]:
+            del doc["importPolicy"][flag]
+    return doc
+
+
 def imagestream(state: ImageStreamState) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "name": state.name, "namespace": state.namespace, "generation": state.generation,
@@ -42,7 +57,7 @@ def imagestream(state: ImageStreamState) -> dict[str, Any]:
         metadata["annotations"] = dict(sorted(state.annotations.items()))
     spec_tags = []
     for name in sorted(state.spec_tags):  # the API sorts tags by name (§1.5)
-        spec_tags.append(state.spec_tags[name].model_dump(by_alias=True, exclude_none=False))
+        spec_tags.append(spec_tag(state.spec_tags[name]))
     status_tags = []
     for name in sorted(state.status_tags):
         history = state.status_tags[name]
@@ -73,7 +88,7 @@ def imagestreamtag(state: ImageStreamState, tag: str) -> dict[str, Any] | None:
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStreamTag",
         "metadata": {"name": f"{state.name}:{tag}", "namespace": state.namespace,
                      "creationTimestamp": rfc3339(head.created)},
-        "tag": spec.model_dump(by_alias=True) if spec else None,
+        "tag": spec_tag(spec) if spec else None,
         "generation": head.generation,
         "lookupPolicy": {"local": state.lookup_local},
         "image": {"metadata": {"name": head.image}, "dockerImageReference": state.resolve(tag)},

@@ -10,8 +10,7 @@ def spec_tag(stream: dict, name: str) -> dict:
 def test_rule_16_1_tag_is_tag_copies_by_digest_and_does_not_follow(keycloak):
     out = keycloak("tag keycloak:20.0.2 keycloak:pinned").out
     assert out == f"Tag keycloak:pinned set to keycloak@{A}.\n"
-    assert spec_tag(keycloak.stream(), "pinned")["from"] == {"kind": "ImageStreamImage", "name": f"keycloak@{A}",
-                                                            "namespace": ""}
+    assert spec_tag(keycloak.stream(), "pinned")["from"] == {"kind": "ImageStreamImage", "name": f"keycloak@{A}"}
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20.0.2")
     assert keycloak.history("pinned") == [A]      # pinned, never follows
     assert keycloak.history("20.0.2") == [C, A]
@@ -112,7 +111,7 @@ def test_rule_16_5_retagging_replaces_the_whole_spec_tag(keycloak):
     assert spec_tag(keycloak.stream(), "20.0.3")["importPolicy"]["scheduled"] is True
     assert "updates automatically from registry" in keycloak("describe is keycloak").out
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20.0.3")
-    assert spec_tag(keycloak.stream(), "20.0.3")["importPolicy"]["scheduled"] is False
+    assert "scheduled" not in spec_tag(keycloak.stream(), "20.0.3")["importPolicy"]
 
 
 def test_rule_16_6_reference_tags_have_history_without_image_and_no_istag(imagetrail):
