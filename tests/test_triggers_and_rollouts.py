@@ -165,3 +165,21 @@ def test_triggers_on_several_deployments_fire_in_one_command(keycloak):
     keycloak("set triggers deployment/second --from-image keycloak:20 --containers keycloak")
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
     assert keycloak.image() == keycloak.image("second") == f"{KEYCLOAK}@{B}"
+
+
+def test_rule_16_14_bad_container_in_a_trigger_aborts_the_whole_update(keycloak, tmp_path):
+    triggers = ('[{"from":{"kind":"ImageStreamTag","name":"keycloak:20"},'
+                '"fieldPath":"spec.template.spec.containers[?(@.name==\\"web\\")].image"},'
+                '{"from":{"kind":"ImageStreamTag","name":"keycloak:20"},'
+                '"fieldPath":"spec.template.spec.containers[?(@.name==\\"ghost\\")].image"}]')
+    manifest = tmp_path / "two.json"
+    manifest.write_text(json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "two", "annotations": {"image.openshift.io/triggers": triggers}},
+        "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}}}))
+    applied = keycloak(f"apply -f {manifest}")
+    assert "no such container: ghost" in applied.err
+    moved = keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
+    assert "deployment.apps/two: image trigger not applied: no such container: ghost" in moved.err
+    assert keycloak.image("two", "web") == "nginx:1.25"   # no partial update
+    assert keycloak.image() == f"{KEYCLOAK}@{B}"          # other Deployments still follow

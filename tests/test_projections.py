@@ -1,0 +1,73 @@
+"""The current-state projection: incremental equals rebuilt, exactly once, and reads come from it."""
+
+from conftest import KEYCLOAK
+
+from imagetrail.engine.application import ImageTrail
+from imagetrail.engine.resolver import Resolver
+from imagetrail.engine.stores import parse_store
+from imagetrail.projections.runner import catch_up, rebuild
+from imagetrail.projections.views import open_view
+
+
+def open_store(tmp_path, snapshot):
+    store = parse_store(f"sqlite:///{tmp_path}/store.db")
+    return ImageTrail(store, Resolver(snapshot)), store
+
+
+def test_rebuilt_view_equals_the_incrementally_maintained_one(keycloak, tmp_path):
+    keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
+    keycloak("rollout pause deployment/mykeycloak")
+    keycloak("tag --alias keycloak:20.0.2 keycloak:20")
+    keycloak("set triggers deployment/mykeycloak --manual")
+    keycloak("get is")  # a read brings the view up to date, incrementally
+    views = str(keycloak.db_path).replace(".db", ".views.db")
+    incremental = open_view(views).dump()
+    assert "rebuilt from" in keycloak("projections rebuild").out
+    rebuilt = open_view(views).dump()
+    assert rebuilt == incremental
+    assert len(incremental["objects"]) == 2 and len(incremental["tags"]) == 3
+
+
+def test_projection_processes_each_event_exactly_once(tmp_path):
+    from conftest import SNAPSHOT
+    app, store = open_store(tmp_path, SNAPSHOT)
+    app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:1"])
+    view = open_view(store.views_path)
+    assert catch_up(app, view) > 0
+    first = view.dump()
+    assert catch_up(app, view) == 0          # nothing new: nothing processed
+    second_view = open_view(store.views_path)  # a second reader on the same view
+    assert catch_up(app, second_view) == 0
+    assert view.dump() == first
+    app.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:1"])
+    assert catch_up(app, second_view) > 0
+    assert view.dump()["tags"][0]["image"] == SNAPSHOT[f"{KEYCLOAK}:20.0.3"]
+
+
+def test_rebuild_from_an_empty_view_replays_everything(tmp_path):
+    from conftest import SNAPSHOT
+    app, store = open_store(tmp_path, SNAPSHOT)
+    for n in range(5):
+        app.tag("demo", f"{KEYCLOAK}:20.0.{2 + n % 2}", [f"keycloak:{n}"])
+    view = open_view(store.views_path)
+    catch_up(app, view)
+    before = view.dump()
+    seen = []
+    assert rebuild(app, view, lambda done, total: seen.append((done, total))) == app.recorder.max_notification_id()
+    assert view.dump() == before and seen[-1][0] == seen[-1][1]
+
+
+def test_reads_do_not_replay_the_log(keycloak, monkeypatch):
+    """Once the view is current, `get` neither loads aggregates nor reads events."""
+    from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
+
+    keycloak("get is keycloak")  # catch up
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a read scanned the event log")
+
+    monkeypatch.setattr(SQLiteAggregateRecorder, "select_events", forbidden)
+    monkeypatch.setattr(SQLiteApplicationRecorder, "select_notifications", forbidden)
+    assert keycloak.history("20") == [keycloak.history("20.0.2")[0]]
+    assert keycloak("describe is keycloak").out.startswith("Name:")
+    assert keycloak.image().endswith(keycloak.history("20")[0])
