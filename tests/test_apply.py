@@ -5,7 +5,7 @@ from pathlib import Path
 
 from conftest import A, B, KEYCLOAK
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures"  # copies of shared/reference/fixtures
 RUBY = "centos/ruby-22-centos7"
 
 

@@ -19,7 +19,7 @@ from imagetrail.cli.describe import (
     prioritize_tags,
 )
 
-FIXTURES = Path("/work/shared/reference/fixtures")
+FIXTURES = Path(__file__).parent / "fixtures"  # copies of shared/reference/fixtures
 UTC = timezone.utc
 
 

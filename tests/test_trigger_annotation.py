@@ -20,7 +20,7 @@ from imagetrail.engine.triggers import (
     parse_field_path,
 )
 
-FIXTURES = Path("/work/shared/reference/fixtures")
+FIXTURES = Path(__file__).parent / "fixtures"  # copies of shared/reference/fixtures
 
 # Verbatim from fixtures/deployment_with_triggers_annotation__openshift-oc.yaml (openshift/oc test data).
 OC_FIXTURE = (
