@@ -8,8 +8,11 @@ in one atomic `save` — the command, its trigger reactions and its rollouts tog
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -56,6 +59,30 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
     rollouts: list[str] = field(default_factory=list)  # "deployment.apps/x rolled out revision N"
+
+
+CONFLICT_RETRIES = 5
+
+
+def retry_on_conflict(command: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """Re-run a command on fresh state when a concurrent writer got there first.
+
+    Every command re-reads and re-validates from scratch, so a retry means the same as
+    typing it again (like oc's retry-on-conflict); after a few losses the conflict is
+    reported.
+    """
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Outcome:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return command(*args, **kwargs)
+            except Conflict:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    return run
 
 
 class UnitOfWork:
@@ -236,6 +263,7 @@ class ImageTrail(Application):
 
     # -- image stream commands ------------------------------------------------------------
 
+    @retry_on_conflict
     def tag(self, namespace: str, source: str, dests: list[str], *, alias: bool = False,
             reference: bool = False, scheduled: bool = False, insecure: bool = False,
             reference_policy: str = "source", import_mode: str = "Legacy", source_kind: str | None = None,
@@ -297,6 +325,7 @@ class ImageTrail(Application):
         return tagging.stream_tag_reference(dest.tag, IMAGE_STREAM_IMAGE, name, src_ns,
                                             reference=reference, policy=policy), prefix + name
 
+    @retry_on_conflict
     def delete_tags(self, namespace: str, dests: list[str], *, actor: str | None = None,
                     reason: str = "") -> Outcome:
         targets = []
@@ -315,6 +344,7 @@ class ImageTrail(Application):
                 outcome.lines.append(f"Deleted tag {ns}/{stream_name}:{tag}.")
         return outcome
 
+    @retry_on_conflict
     def create_istag(self, namespace: str, name: str, *, from_image: str | None = None,
                      from_: str | None = None, scheduled: bool = False, insecure: bool = False,
                      reference: bool = False, reference_policy: str = "source",
@@ -350,6 +380,7 @@ class ImageTrail(Application):
             outcome.lines.append(f"imagestreamtag.image.openshift.io/{name} created")
         return outcome
 
+    @retry_on_conflict
     def import_image(self, namespace: str, target: str, *, from_: str | None = None, confirm: bool = False,
                      scheduled: bool = False, insecure: bool = False, reference_policy: str = "source",
                      import_mode: str = "Legacy", actor: str | None = None, reason: str = "") -> Outcome:
@@ -397,6 +428,7 @@ class ImageTrail(Application):
                                  + (" with errors" if outcome.failures else ""))
         return outcome
 
+    @retry_on_conflict
     def set_image_lookup(self, namespace: str, names: list[str], *, enabled: bool = True,
                          actor: str | None = None, reason: str = "") -> Outcome:
         with self.command(f"imagetrail set image-lookup {' '.join(names)}", actor, reason) as (uow, outcome):
@@ -429,6 +461,7 @@ class ImageTrail(Application):
         resolved = parse_docker_image_reference(stream.state.resolve(tag))
         return resolved.with_digest(head.image).exact()
 
+    @retry_on_conflict
     def create_deployment(self, namespace: str, name: str, images: list[str], *, replicas: int = 1,
                           actor: str | None = None, reason: str = "") -> Outcome:
         validate_object_name(name, "deployment")
@@ -456,6 +489,7 @@ class ImageTrail(Application):
             raise NotFound(f'deployments.apps "{name}" not found')
         return deployment
 
+    @retry_on_conflict
     def set_triggers(self, namespace: str, name: str, *, from_image: str | None = None,
                      containers: list[str] | None = None, auto: bool = False, manual: bool = False,
                      remove: bool = False, remove_all: bool = False, actor: str | None = None,
@@ -475,18 +509,21 @@ class ImageTrail(Application):
                 outcome.lines.append(f"deployment.apps/{name} triggers updated")
         return outcome
 
+    @retry_on_conflict
     def pause(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> Outcome:
         with self.command(f"imagetrail rollout pause deployment/{name}", actor, reason) as (uow, outcome):
             self._deployment(uow, namespace, name).pause()
             outcome.lines.append(f"deployment.apps/{name} paused")
         return outcome
 
+    @retry_on_conflict
     def resume(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> Outcome:
         with self.command(f"imagetrail rollout resume deployment/{name}", actor, reason) as (uow, outcome):
             self._deployment(uow, namespace, name).resume()
             outcome.lines.append(f"deployment.apps/{name} resumed")
         return outcome
 
+    @retry_on_conflict
     def set_image(self, namespace: str, name: str, images: dict[str, str], *, actor: str | None = None,
                   reason: str = "") -> Outcome:
         for image in images.values():
@@ -512,6 +549,7 @@ class ImageTrail(Application):
 
     # -- apply ------------------------------------------------------------------------------
 
+    @retry_on_conflict
     def apply(self, namespace: str, objects: list[dict[str, Any]], *, actor: str | None = None,
               reason: str = "") -> Outcome:
         """`oc apply -f`: create or update ImageStreams and Deployments, all in one atomic save.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 
 from imagetrail.engine.application import ImageTrail
-from imagetrail.projections.views import CurrentStateView
+from imagetrail.projections.views import CurrentState, CurrentStateView
 
 PAGE = 500
 
@@ -19,6 +19,7 @@ PAGE = 500
 def catch_up(app: ImageTrail, view: CurrentStateView,
              progress: Callable[[int, int], None] | None = None) -> int:
     """Process every notification after the view's position; returns how many were processed."""
+    projection = CurrentState(view)
     position = view.max_tracking_id(app.name) or 0
     head = app.recorder.max_notification_id() or 0
     processed = 0
@@ -27,13 +28,10 @@ def catch_up(app: ImageTrail, view: CurrentStateView,
             start=position, limit=PAGE, inclusive_of_start=False)
         if not notifications:
             break
-        events = [app.mapper.to_domain_event(n) for n in notifications]
+        events = [(n.id, app.mapper.to_domain_event(n)) for n in notifications]
         position = notifications[-1].id
-        try:
-            view.apply(events, Tracking(app.name, position))
-        except IntegrityError:  # another process applied this page first: resume after it
-            position = view.max_tracking_id(app.name) or 0
-            continue
+        projection.process_batch(events, Tracking(app.name, position))
+        position = max(position, view.max_tracking_id(app.name) or 0)  # another reader may be ahead
         processed += len(notifications)
         if progress:
             progress(processed, head)

@@ -50,11 +50,18 @@ class CurrentStateView(SQLiteTrackingRecorder):
 
     # -- writing --------------------------------------------------------------------------
 
-    def apply(self, events: Iterable[Any], tracking: Tracking) -> None:
-        """Evolve the states the events belong to, and record `tracking`, atomically."""
+    def apply(self, events: Iterable[tuple[int, Any]], tracking: Tracking) -> None:
+        """Evolve the states the (notification id, event) pairs belong to, and record
+        `tracking`, atomically. Events at or below the recorded position are skipped, so
+        overlapping pages from concurrent readers never apply an event twice."""
         with self.datastore.transaction(commit=True) as c:
+            c.execute(self.select_max_tracking_id_statement, (tracking.application_name,))
+            row = c.fetchone()
+            done = (row[0] if row else None) or 0
             states: dict[UUID, list[Any]] = {}  # id -> [kind, state, version]
-            for event in events:
+            for notification_id, event in events:
+                if notification_id <= done:
+                    continue
                 kind = _kind_of(event)
                 if kind is None:
                     continue
@@ -149,12 +156,17 @@ def open_view(path: str) -> CurrentStateView:
 
 
 class CurrentState(Projection[CurrentStateView]):
-    """eventsourcing Projection: one event at a time, for subscribers and tests."""
+    """The eventsourcing Projection over the view: events in, view updates plus tracking out."""
 
     name = "current_state"
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.process_batch([(tracking.notification_id, domain_event)], tracking)
+
+    def process_batch(self, events: list[tuple[int, Any]], tracking: Tracking) -> None:
+        """A page of events in one transaction; a page already applied (by another reader)
+        is skipped, which is what makes the effect exactly-once."""
         try:
-            self.view.apply([domain_event], tracking)
-        except IntegrityError:  # already processed: exactly-once effect
+            self.view.apply(events, tracking)
+        except IntegrityError:
             pass

@@ -73,3 +73,22 @@ def test_deterministic_ids_find_objects_by_name():
     assert ImageStream.id_for("demo", "keycloak") == ImageStream.id_for("demo", "keycloak")
     assert ImageStream.id_for("demo", "keycloak") != Deployment.id_for("demo", "keycloak")
     assert ImageStream.id_for("a", "b-c") != ImageStream.id_for("a-b", "c")
+
+
+def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, tmp_path, monkeypatch):
+    other = ImageTrail(parse_store(f"sqlite:///{tmp_path}/store.db"), Resolver(SNAPSHOT))
+    app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
+    real_commit = ImageTrail.commit
+    raced = []
+
+    def commit_after_a_rival(self, uow, outcome, command):
+        if self is app and not raced:
+            raced.append(True)
+            other.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:21"])  # lands between our read and write
+        return real_commit(self, uow, outcome, command)
+
+    monkeypatch.setattr(ImageTrail, "commit", commit_after_a_rival)
+    outcome = app.set_image_lookup("demo", ["keycloak"])
+    assert outcome.lines == ["imagestream.image.openshift.io/keycloak image lookup updated"]
+    state = other.stream("demo", "keycloak").state
+    assert state.lookup_local is True and sorted(state.spec_tags) == ["20", "21"]

@@ -71,3 +71,24 @@ def test_reads_do_not_replay_the_log(keycloak, monkeypatch):
     assert keycloak.history("20") == [keycloak.history("20.0.2")[0]]
     assert keycloak("describe is keycloak").out.startswith("Name:")
     assert keycloak.image().endswith(keycloak.history("20")[0])
+
+
+def test_overlapping_pages_from_concurrent_readers_apply_each_event_once(tmp_path):
+    from conftest import SNAPSHOT
+    from eventsourcing.persistence import Tracking
+
+    from imagetrail.projections.views import CurrentState
+
+    app, store = open_store(tmp_path, SNAPSHOT)
+    for n in range(3):
+        app.tag("demo", f"{KEYCLOAK}:20.0.{2 + n % 2}", ["keycloak:1"])  # moves the same tag back and forth
+    notes = app.recorder.select_notifications(start=1, limit=100)
+    pairs = [(n.id, app.mapper.to_domain_event(n)) for n in notes]
+    expected = open_view(str(tmp_path / "expected.db"))
+    CurrentState(expected).process_batch(pairs, Tracking(app.name, notes[-1].id))
+
+    shared = open_view(str(tmp_path / "shared.db"))
+    half = len(pairs) // 2
+    CurrentState(shared).process_batch(pairs[:half], Tracking(app.name, notes[half - 1].id))  # reader B
+    CurrentState(shared).process_batch(pairs, Tracking(app.name, notes[-1].id))               # reader A
+    assert shared.dump() == expected.dump()
