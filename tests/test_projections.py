@@ -80,7 +80,7 @@ def test_overlapping_pages_from_concurrent_readers_apply_each_event_once(tmp_pat
     from imagetrail.projections.views import CurrentState
 
     app, store = open_store(tmp_path, SNAPSHOT)
-    for n in range(3):
+    for n in range(4):
         app.tag("demo", f"{KEYCLOAK}:20.0.{2 + n % 2}", ["keycloak:1"])  # moves the same tag back and forth
     notes = app.recorder.select_notifications(start=1, limit=100)
     pairs = [(n.id, app.mapper.to_domain_event(n)) for n in notes]
@@ -88,7 +88,9 @@ def test_overlapping_pages_from_concurrent_readers_apply_each_event_once(tmp_pat
     CurrentState(expected).process_batch(pairs, Tracking(app.name, notes[-1].id))
 
     shared = open_view(str(tmp_path / "shared.db"))
-    half = len(pairs) // 2
-    CurrentState(shared).process_batch(pairs[:half], Tracking(app.name, notes[half - 1].id))  # reader B
-    CurrentState(shared).process_batch(pairs, Tracking(app.name, notes[-1].id))               # reader A
+    created = 2  # the first command: the stream's Created and its first TagMoved
+    CurrentState(shared).process_batch(pairs[:created], Tracking(app.name, notes[created - 1].id))
+    # reader B applies commands 2-3; reader A, which read before B committed, applies 2-4
+    CurrentState(shared).process_batch(pairs[created:-2], Tracking(app.name, notes[-3].id))
+    CurrentState(shared).process_batch(pairs[created:], Tracking(app.name, notes[-1].id))
     assert shared.dump() == expected.dump()
