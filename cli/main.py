@@ -15,6 +15,8 @@ import yaml
 
 from imagetrail.cli import printers
 from imagetrail.cli.describe import describe_imagestream
+from eventsourcing.persistence import PersistenceError
+
 from imagetrail.engine.application import ImageTrail, Outcome
 from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError
 from imagetrail.engine.resolver import Resolver
@@ -43,7 +45,7 @@ class Session:
 
     @cached_property
     def _view(self) -> CurrentStateView:
-        return open_view(self.app.store.views_path)
+        return open_view(self.app.views_path)
 
     @property
     def view(self) -> CurrentStateView:
@@ -512,6 +514,9 @@ def main(argv: list[str] | None = None) -> None:
     except ImagetrailError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)
+    except PersistenceError as e:  # the store: unreachable broker, unsafe topic, …
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # never a traceback for users; opt in when debugging

@@ -137,6 +137,11 @@ class ImageTrail(Application):
     def deployment(self, namespace: str, name: str) -> Deployment | None:
         return UnitOfWork(self).get(Deployment, namespace, name)
 
+    @property
+    def views_path(self) -> str:
+        """Where the projections live: beside the store (the Kafka store keys them to its topic)."""
+        return getattr(self.recorder, "views_path", None) or self.store.views_path
+
     def repository_for(self, namespace: str, name: str) -> str:
         return f"{self.internal_registry}/{namespace}/{name}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,52 @@ def parse_store(url: str | None) -> StoreConfig:
                "SQLITE_LOCK_TIMEOUT": "30"}
         return StoreConfig(url, env, str(path.with_suffix(".views.db")))
     if url.startswith("kafka://"):
-        raise UsageError(f"store {url!r}: the Kafka store is not available in this build; "
-                         "use sqlite:///PATH.db or memory://")
-    raise UsageError(f"unknown store {url!r}: use sqlite:///ABSOLUTE/PATH.db or memory://")
+        return _kafka_store(url)
+    raise UsageError(f"unknown store {url!r}: use sqlite:///ABSOLUTE/PATH.db, "
+                     "kafka://HOST:PORT[,HOST:PORT]/TOPIC or memory://")
+
+
+KAFKA_URL = re.compile(r"kafka://(?P<servers>[^/]+)/(?P<topic>[A-Za-z0-9._-]{1,249})")
+# Client settings for real clusters, from IMAGETRAIL_KAFKA_CONFIG (a properties file) or the
+# environment (IMAGETRAIL_KAFKA_SASL_PASSWORD, …, which take precedence). Never logged.
+KAFKA_PROPERTIES = {
+    "security.protocol": "KAFKA_SECURITY_PROTOCOL", "sasl.mechanism": "KAFKA_SASL_MECHANISM",
+    "sasl.username": "KAFKA_SASL_USERNAME", "sasl.password": "KAFKA_SASL_PASSWORD",
+    "ssl.cafile": "KAFKA_SSL_CAFILE", "client.id": "KAFKA_CLIENT_ID", "timeout": "KAFKA_TIMEOUT",
+    "replication.factor": "KAFKA_REPLICATION_FACTOR", "min.insync.replicas": "KAFKA_MIN_INSYNC_REPLICAS",
+    "cache.dir": "KAFKA_CACHE_DIR",
+}
+
+
+def _kafka_store(url: str) -> StoreConfig:
+    match = KAFKA_URL.fullmatch(url)
+    servers = match and [s for s in match["servers"].split(",")]
+    if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
+        raise UsageError(f"invalid store {url!r}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
+    env = {"PERSISTENCE_MODULE": "imagetrail.engine.kafkastore",
+           "KAFKA_BOOTSTRAP_SERVERS": ",".join(servers), "KAFKA_TOPIC": match["topic"]}
+    config_file = os.environ.get("IMAGETRAIL_KAFKA_CONFIG")
+    if config_file:
+        env.update(_read_kafka_config(config_file))
+    for key in KAFKA_PROPERTIES.values():
+        value = os.environ.get(f"IMAGETRAIL_{key}")
+        if value:
+            env[key] = value
+    return StoreConfig(url, env, "")  # the views live next to the mirror, keyed to the topic's id
+
+
+def _read_kafka_config(path: str) -> dict[str, str]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise UsageError(f"cannot read the Kafka config file {path} (IMAGETRAIL_KAFKA_CONFIG): {e.strerror}") from None
+    env = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or key.strip() not in KAFKA_PROPERTIES:
+            raise UsageError(f"{path}:{number}: expected KEY=VALUE with KEY one of {', '.join(KAFKA_PROPERTIES)}")
+        env[KAFKA_PROPERTIES[key.strip()]] = value.strip()
+    return env

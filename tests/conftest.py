@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sqlite3
+import subprocess
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -31,9 +35,12 @@ class Result:
 class Imagetrail:
     """`imagetrail <args>` against one store; returns stdout, stderr and the exit code."""
 
-    def __init__(self, capsys, db_path):
+    def __init__(self, capsys, store: str, db_path: Path | None = None, kafka: str = "", topic: str = ""):
         self.capsys = capsys
+        self.store = store
         self.db_path = db_path
+        self.kafka = kafka
+        self.topic = topic
 
     def __call__(self, command: str, *, ok: bool = True) -> Result:
         self.capsys.readouterr()
@@ -55,6 +62,9 @@ class Imagetrail:
         return result
 
     def event_count(self) -> int:
+        """Records written, committed or not (for Kafka: the partition's high watermark)."""
+        if self.store == "kafka":
+            return kafka_high_watermark(self.kafka, self.topic)
         with sqlite3.connect(self.db_path) as db:
             try:
                 return db.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
@@ -82,14 +92,74 @@ def snapshot_file(tmp_path):
     return path
 
 
+# -- the stores every scenario runs on -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+STORES = ["sqlite", "kafka"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test inspects the SQLite store's files")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked sqlite_only run once, on SQLite; the rest run on every store."""
+    kept = [i for i in items if not (i.get_closest_marker("sqlite_only") and "[kafka" in i.nodeid)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """A real Apache Kafka broker: IMAGETRAIL_TEST_KAFKA if given, else compose/kafka-local."""
+    given = os.environ.get("IMAGETRAIL_TEST_KAFKA")
+    if given:
+        yield given
+        return
+    launcher = ROOT / "compose" / "kafka-local"
+    was_running = subprocess.run([launcher, "status"], capture_output=True).returncode == 0
+    started = subprocess.run([launcher, "start"], capture_output=True, text=True, timeout=600)
+    if started.returncode != 0:
+        pytest.fail(f"could not start Kafka with compose/kafka-local:\n{started.stdout}\n{started.stderr}")
+    yield started.stdout.strip().splitlines()[-1]
+    if not was_running:
+        subprocess.run([launcher, "stop"], capture_output=True, timeout=120)
+
+
+def kafka_high_watermark(bootstrap: str, topic: str) -> int:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_uncommitted")
+    try:
+        if topic not in (consumer.topics() or set()):
+            return 0
+        tp = TopicPartition(topic, 0)
+        return consumer.end_offsets([tp])[tp]
+    finally:
+        consumer.close()
+
+
+@pytest.fixture(params=STORES)
+def store_url(request, tmp_path, monkeypatch):
+    """A fresh store of each kind: an SQLite file, or a new topic on the real broker."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.db"
+    bootstrap = request.getfixturevalue("kafka_bootstrap")
+    monkeypatch.setenv("IMAGETRAIL_KAFKA_CACHE_DIR", str(tmp_path / "kafka-cache"))
+    return f"kafka://{bootstrap}/imagetrail-test-{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
-def imagetrail(capsys, tmp_path, monkeypatch, snapshot_file) -> Imagetrail:
-    db = tmp_path / "store.db"
-    monkeypatch.setenv("IMAGETRAIL_STORE", f"sqlite:///{db}")
+def imagetrail(capsys, tmp_path, monkeypatch, snapshot_file, store_url) -> Imagetrail:
+    monkeypatch.setenv("IMAGETRAIL_STORE", store_url)
     monkeypatch.setenv("IMAGETRAIL_MIRROR", str(snapshot_file))
     monkeypatch.setenv("IMAGETRAIL_NAMESPACE", "demo")
     monkeypatch.setenv("IMAGETRAIL_ACTOR", "alice")
-    return Imagetrail(capsys, db)
+    if store_url.startswith("kafka://"):
+        bootstrap, topic = store_url[len("kafka://"):].split("/", 1)
+        return Imagetrail(capsys, "kafka", kafka=bootstrap, topic=topic)
+    return Imagetrail(capsys, "sqlite", db_path=tmp_path / "store.db")
 
 
 @pytest.fixture
