@@ -42,7 +42,7 @@ from eventsourcing.persistence import (
     Subscription,
 )
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, strtobool
 
 WRITER_ATTEMPTS = 6
 HEADER_PREFIX = "imagetrail_"
@@ -265,11 +265,9 @@ class KafkaLog:
             f"{self.settings.timeout:g}s{detail}")
 
     def _call(self, what: str, fn, *args, **kwargs):
-        kafka = _kafka()
         try:
             return fn(*args, **kwargs)
-        except (kafka.errors.KafkaTimeoutError, kafka.errors.NoBrokersAvailable,
-                kafka.errors.KafkaConnectionError, kafka.errors.RequestTimedOutError) as e:
+        except _unreachable_errors() as e:
             raise self.unavailable(what, e) from None
 
     # topic ----------------------------------------------------------------------------------
@@ -422,10 +420,14 @@ class KafkaLog:
                     self._drop_producer()
                     time.sleep(0.05 * (attempt + 1) + 0.05 * (os.getpid() % 7) / 7)
                 except _OutcomeUnknown:
+                    # Never resend blindly: a new writer's init completes or aborts the old
+                    # transaction, and then the log says whether the batch is in it.
                     self._drop_producer()
-                    self.catch_up()  # after the next init the batch is either committed or aborted
+                    self._producer = self._new_producer()
+                    self.catch_up()
                     positions = self.mirror.batch_positions(batch_id)
                     if positions:
+                        self.caught_up_at, self.written_through = 0.0, max(positions)
                         return positions
                     if attempt == WRITER_ATTEMPTS - 1:
                         raise self.unavailable("the commit") from None
@@ -496,6 +498,13 @@ class KafkaLog:
             if self._consumer is not None:
                 _try(self._consumer.close)
                 self._consumer = None
+
+
+def _unreachable_errors() -> tuple[type[BaseException], ...]:
+    errors = _kafka().errors
+    names = ("KafkaTimeoutError", "NoBrokersAvailable", "KafkaConnectionError", "RequestTimedOutError",
+             "BrokerNotAvailableError", "NodeNotReadyError")
+    return tuple(getattr(errors, n) for n in names if hasattr(errors, n))
 
 
 class _OutcomeUnknown(Exception):
@@ -615,7 +624,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
             else:
                 tracking_recorder_class = SQLiteTrackingRecorder
         recorder = tracking_recorder_class(SQLiteDatastore(self.log.views_path, lock_timeout=30))
-        if self.env_create_table():
+        if strtobool(self.env.get("CREATE_TABLE") or "y"):
             recorder.create_table()
         return recorder
 
