@@ -251,6 +251,7 @@ class KafkaLog:
         self._mirror: Mirror | None = None
         self._consumer: Any = None
         self._producer: Any = None
+        self._uncommitted: Any = None  # a read_uncommitted consumer: the high watermark
         self.identity: tuple[str, str] | None = None
         self.caught_up_at = 0.0
         self.written_through = 0  # position of this process's last committed record
@@ -411,6 +412,7 @@ class KafkaLog:
                     self._drop_producer()
                     self._producer = self._new_producer()
                     self.catch_up()
+                    self._check_quiescent()
                     self._check_versions(stored_events)
                     positions = self._send(stored_events, batch_id)
                     # read-your-writes: the next catch-up waits for our batch to become readable
@@ -433,6 +435,28 @@ class KafkaLog:
                         raise self.unavailable("the commit") from None
             raise StoreBusy(f"Kafka topic {self.settings.topic}: other writers kept fencing this one; "
                             "nothing was written, retry the command")
+
+    def _check_quiescent(self) -> None:
+        """After our init every imagetrail transaction is settled, so the last stable offset
+        must reach the high watermark. If it does not, a producer outside the protocol holds
+        a transaction open: our batch would be stuck behind it, unreadable."""
+        tp = self._partition()
+        if self._uncommitted is None:
+            self._uncommitted = self._call(
+                "a consumer connection", _kafka().KafkaConsumer, group_id=None, enable_auto_commit=False,
+                isolation_level="read_uncommitted", **self.settings.client_config())
+        deadline = time.monotonic() + self.settings.timeout
+        while True:
+            stable = self._call("list offsets", self.consumer().end_offsets, [tp])[tp]
+            high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
+            if stable >= high:
+                return
+            if time.monotonic() > deadline:
+                raise OperationalError(
+                    f"Kafka topic {self.settings.topic} has a transaction left open by another producer "
+                    f"(last stable offset {stable} < high watermark {high}); nothing was written. Find and "
+                    "abort it with kafka-transactions.sh find-hanging / abort")
+            time.sleep(0.05)
 
     def _check_versions(self, stored_events: Sequence[StoredEvent]) -> None:
         pairs = [(str(e.originator_id), e.originator_version) for e in stored_events]
@@ -495,9 +519,10 @@ class KafkaLog:
     def close(self) -> None:
         with self.lock:
             self._drop_producer()
-            if self._consumer is not None:
-                _try(self._consumer.close)
-                self._consumer = None
+            for consumer in (self._consumer, self._uncommitted):
+                if consumer is not None:
+                    _try(consumer.close)
+            self._consumer = self._uncommitted = None
 
 
 def _unreachable_errors() -> tuple[type[BaseException], ...]:

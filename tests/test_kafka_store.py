@@ -15,7 +15,8 @@ from pathlib import Path
 from unittest import TestCase
 
 import pytest
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent
+from conftest import kafka_high_watermark
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.tests.persistence import (
     AggregateRecorderTestCase,
@@ -387,3 +388,26 @@ def test_a_stale_writer_in_another_process_gets_integrity_error(kafka_app):
     [t.start() for t in threads]
     [t.join(60) for t in threads]
     assert sorted(outcomes) == ["conflict", "ok"]
+
+
+def test_a_transaction_left_open_outside_the_protocol_is_reported_not_waited_on(kafka_app, kafka_bootstrap,
+                                                                                monkeypatch):
+    from kafka import KafkaProducer
+
+    log = kafka_app.recorder.log
+    monkeypatch.setattr(log, "settings", KafkaSettings(**{**log.settings.__dict__, "timeout": 2.0}))
+    kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.2", ["keycloak:1"])
+    rogue = KafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id="not-imagetrail")
+    rogue.init_transactions()
+    rogue.begin_transaction()
+    rogue.send(log.settings.topic, key=b"x", value=b"y").get(timeout=10)
+    before = kafka_high_watermark(kafka_bootstrap, log.settings.topic)
+    try:
+        with pytest.raises(OperationalError, match="has a transaction left open by another producer"):
+            kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.3", ["keycloak:2"])
+        assert kafka_high_watermark(kafka_bootstrap, log.settings.topic) == before  # nothing written
+    finally:
+        rogue.abort_transaction()
+        rogue.close()
+    kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.3", ["keycloak:2"])  # and then it works again
+    assert sorted(kafka_app.stream("demo", "keycloak").state.spec_tags) == ["1", "2"]
