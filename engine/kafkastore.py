@@ -14,6 +14,7 @@ The mirror is a cache: delete it and it is rebuilt from the topic.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -22,8 +23,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from contextlib import closing
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,8 +107,14 @@ class KafkaSettings:
             source=env.get("KAFKA_CE_SOURCE") or f"imagetrail/{topic}",
         )
 
+    @property
+    def call_timeout(self) -> float:
+        """Each broker wait gets half the bound, and a store operation stops starting new
+        waits after the other half, so a whole operation ends within `timeout`."""
+        return max(self.timeout / 2, 0.5)
+
     def client_config(self) -> dict[str, Any]:
-        ms = int(self.timeout * 1000)
+        ms = int(self.call_timeout * 1000)
         return {
             "bootstrap_servers": list(self.bootstrap_servers),
             "request_timeout_ms": ms, "bootstrap_timeout_ms": ms, "reconnect_backoff_max_ms": 1000,
@@ -253,8 +259,8 @@ class KafkaLog:
         self._producer: Any = None
         self._uncommitted: Any = None  # a read_uncommitted consumer: the high watermark
         self.identity: tuple[str, str] | None = None
+        self._local = threading.local()  # the current operation's deadline, per thread
         self.caught_up_at = 0.0
-        self.written_through = 0  # position of this process's last committed record
         self.writer = f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}"
 
     # errors ---------------------------------------------------------------------------------
@@ -265,7 +271,25 @@ class KafkaLog:
             f"Kafka broker at {self.settings.address} did not answer {what} within "
             f"{self.settings.timeout:g}s{detail}")
 
+    @contextlib.contextmanager
+    def operation(self) -> Iterator[None]:
+        """One time budget for a whole store operation; nested operations share the outer one."""
+        if self._local.__dict__.get("deadline") is not None:
+            yield
+            return
+        self._local.deadline = time.monotonic() + self.settings.call_timeout
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
+    def remaining(self) -> float:
+        deadline = self._local.__dict__.get("deadline")
+        return self.settings.call_timeout if deadline is None else deadline - time.monotonic()
+
     def _call(self, what: str, fn, *args, **kwargs):
+        if self.remaining() <= 0:
+            raise self.unavailable(what)
         try:
             return fn(*args, **kwargs)
         except _unreachable_errors() as e:
@@ -290,12 +314,16 @@ class KafkaLog:
         """Create the topic if missing; refuse one whose settings would lose events."""
         if self.identity:
             return self.identity
+        with self.operation():
+            return self._ensure_topic()
+
+    def _ensure_topic(self) -> tuple[str, str]:
         kafka = _kafka()
         from kafka.admin import ConfigResource, ConfigResourceType
 
         s = self.settings
         admin = self._call("an admin connection", kafka.KafkaAdminClient, **s.client_config())
-        with closing(admin):
+        with contextlib.closing(admin):
             cluster_id = self._call("describe cluster", admin.describe_cluster)["cluster_id"]
             described = self._call("describe topics", admin.describe_topics, [s.topic])[0]
             if described["error_code"] == 3:  # UNKNOWN_TOPIC_OR_PARTITION
@@ -346,23 +374,16 @@ class KafkaLog:
 
     def catch_up(self, max_age: float = 0.0) -> None:
         """Copy every committed record after the mirror's position into the mirror."""
-        with self.lock:
+        with self.lock, self.operation():
             if max_age and time.monotonic() - self.caught_up_at < max_age:
                 return
             mirror, consumer, tp = self.mirror, self.consumer(), self._partition()
-            deadline = time.monotonic() + self.settings.timeout
             end = self._call("list offsets", consumer.end_offsets, [tp])[tp]  # the LSO under read_committed
-            # a commit returns before its markers land, so the LSO can briefly trail our own batch
-            while end < self.written_through:
-                if time.monotonic() > deadline:
-                    raise self.unavailable("making our own commit readable")
-                time.sleep(0.005)
-                end = self._call("list offsets", consumer.end_offsets, [tp])[tp]
             start = mirror.next_offset
             if start < end:
                 consumer.seek(tp, start)
                 while consumer.position(tp) < end:
-                    if time.monotonic() > deadline:
+                    if self.remaining() <= 0:
                         raise self.unavailable("catching up with the log")
                     batch = self._call("fetch", consumer.poll, timeout_ms=200, max_records=2000)
                     rows, foreign = [], []
@@ -383,7 +404,7 @@ class KafkaLog:
         producer = self._call(
             "a producer connection", kafka.KafkaProducer,
             transactional_id=f"imagetrail-writer.{s.topic}",  # shared by every writer: the fence
-            transaction_timeout_ms=max(int(s.timeout * 1000), 10000), max_block_ms=int(s.timeout * 1000),
+            transaction_timeout_ms=max(int(s.timeout * 1000), 10000), max_block_ms=int(s.call_timeout * 1000),
             linger_ms=0, acks="all", **s.client_config())
         try:
             self._call("init transactions", producer.init_transactions)
@@ -404,7 +425,7 @@ class KafkaLog:
         """Append one batch atomically, or raise IntegrityError when a (id, version) is taken."""
         kafka = _kafka()
         batch_id = str(uuid.uuid4())
-        with self.writer_lock:
+        with self.writer_lock, self.operation():
             for attempt in range(WRITER_ATTEMPTS):
                 try:
                     # A fresh init fences every other writer and completes or aborts their
@@ -415,26 +436,39 @@ class KafkaLog:
                     self._check_quiescent()
                     self._check_versions(stored_events)
                     positions = self._send(stored_events, batch_id)
-                    # read-your-writes: the next catch-up waits for our batch to become readable
-                    self.caught_up_at, self.written_through = 0.0, max(positions)
+                    self._await_readable(max(positions))
                     return positions
                 except (kafka.errors.ProducerFencedError, kafka.errors.InvalidProducerEpochError):
                     self._drop_producer()
                     time.sleep(0.05 * (attempt + 1) + 0.05 * (os.getpid() % 7) / 7)
                 except _OutcomeUnknown:
                     # Never resend blindly: a new writer's init completes or aborts the old
-                    # transaction, and then the log says whether the batch is in it.
+                    # transaction, and then the log says whether the batch is in it. The
+                    # lookup gets a budget of its own, so the whole append stays within the bound.
                     self._drop_producer()
-                    self._producer = self._new_producer()
-                    self.catch_up()
+                    self._local.deadline = time.monotonic() + self.settings.call_timeout
+                    try:
+                        self._producer = self._new_producer()
+                        self.catch_up()
+                    except StoreUnavailable:
+                        raise StoreUnavailable(
+                            f"Kafka broker at {self.settings.address} did not confirm the commit within "
+                            f"{self.settings.timeout:g}s, and the log could not be checked: the command may "
+                            "or may not be recorded; look (imagetrail get …) before retrying") from None
                     positions = self.mirror.batch_positions(batch_id)
                     if positions:
-                        self.caught_up_at, self.written_through = 0.0, max(positions)
+                        self.caught_up_at = 0.0
                         return positions
-                    if attempt == WRITER_ATTEMPTS - 1:
-                        raise self.unavailable("the commit") from None
             raise StoreBusy(f"Kafka topic {self.settings.topic}: other writers kept fencing this one; "
                             "nothing was written, retry the command")
+
+    def _await_readable(self, position: int) -> None:
+        """A commit returns before its markers land; acknowledge only once read_committed
+        readers (in any process) can see the batch."""
+        tp = self._partition()
+        while self._call("list offsets", self.consumer().end_offsets, [tp])[tp] < position:
+            time.sleep(0.005)
+        self.caught_up_at = 0.0  # our own batch is not in the mirror yet
 
     def _check_quiescent(self) -> None:
         """After our init every imagetrail transaction is settled, so the last stable offset
@@ -445,13 +479,12 @@ class KafkaLog:
             self._uncommitted = self._call(
                 "a consumer connection", _kafka().KafkaConsumer, group_id=None, enable_auto_commit=False,
                 isolation_level="read_uncommitted", **self.settings.client_config())
-        deadline = time.monotonic() + self.settings.timeout
         while True:
             stable = self._call("list offsets", self.consumer().end_offsets, [tp])[tp]
             high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
             if stable >= high:
                 return
-            if time.monotonic() > deadline:
+            if self.remaining() <= 0.2:  # stop while there is budget left to say why
                 raise OperationalError(
                     f"Kafka topic {self.settings.topic} has a transaction left open by another producer "
                     f"(last stable offset {stable} < high watermark {high}); nothing was written. Find and "
@@ -482,7 +515,7 @@ class KafkaLog:
         outcome: list[BaseException | None] = []
         worker = threading.Thread(target=lambda: outcome.append(_try(producer.commit_transaction)), daemon=True)
         worker.start()
-        worker.join(self.settings.timeout)
+        worker.join(max(self.remaining(), self.settings.call_timeout / 4))
         if not outcome:
             raise _OutcomeUnknown()
         if outcome[0] is not None:
@@ -493,7 +526,7 @@ class KafkaLog:
                 _try(producer.abort_transaction)
                 raise OperationalError(f"Kafka rejected the write: {type(error).__name__}: {error}")
             raise _OutcomeUnknown()
-        return [f.get(timeout=self.settings.timeout).offset + 1 for f in futures]
+        return [f.get(timeout=max(self.remaining(), 1.0)).offset + 1 for f in futures]
 
     def _headers(self, event: StoredEvent, batch_id: str, index: int, size: int,
                  now: datetime) -> list[tuple[str, bytes]]:
