@@ -428,19 +428,26 @@ class KafkaLog:
         with self.writer_lock, self.operation():
             for attempt in range(WRITER_ATTEMPTS):
                 try:
-                    # A fresh init fences every other writer and completes or aborts their
-                    # open transactions, so the catch-up below sees all that can ever commit before us.
-                    self._drop_producer()
-                    self._producer = self._new_producer()
+                    if self._producer is None:
+                        # The init fences every other writer and settles their open transactions,
+                        # so the catch-up below sees all that committed before it. The producer
+                        # stays ours until another writer inits, and then our commit fails: a
+                        # commit that succeeds had no other commit between our init and it.
+                        self._producer = self._new_producer()
                     self.catch_up()
                     self._check_quiescent()
                     self._check_versions(stored_events)
                     positions = self._send(stored_events, batch_id)
                     self._await_readable(max(positions))
                     return positions
-                except (kafka.errors.ProducerFencedError, kafka.errors.InvalidProducerEpochError):
-                    self._drop_producer()
+                except kafka.errors.KafkaError as e:
+                    if not _fenced(e):
+                        self._drop_producer()
+                        raise
+                    self._drop_producer()  # a fenced producer is dead: the next attempt inits anew
                     time.sleep(0.05 * (attempt + 1) + 0.05 * (os.getpid() % 7) / 7)
+                except IntegrityError:
+                    raise  # checked before the transaction began: the producer is still good
                 except _OutcomeUnknown:
                     # Never resend blindly: a new writer's init completes or aborts the old
                     # transaction, and then the log says whether the batch is in it. The
@@ -459,6 +466,9 @@ class KafkaLog:
                     if positions:
                         self.caught_up_at = 0.0
                         return positions
+                except BaseException:
+                    self._drop_producer()  # in an unknown state: never reuse it
+                    raise
             raise StoreBusy(f"Kafka topic {self.settings.topic}: other writers kept fencing this one; "
                             "nothing was written, retry the command")
 
@@ -520,7 +530,7 @@ class KafkaLog:
             raise _OutcomeUnknown()
         if outcome[0] is not None:
             error = outcome[0]
-            if isinstance(error, (kafka.errors.ProducerFencedError, kafka.errors.InvalidProducerEpochError)):
+            if _fenced(error):
                 raise error
             if isinstance(error, kafka.errors.KafkaError) and not isinstance(error, kafka.errors.KafkaTimeoutError):
                 _try(producer.abort_transaction)
@@ -556,6 +566,13 @@ class KafkaLog:
                 if consumer is not None:
                     _try(consumer.close)
             self._consumer = self._uncommitted = None
+
+
+def _fenced(error: BaseException) -> bool:
+    """Fenced by another writer: directly, or as the error state kafka-python reports afterwards."""
+    errors = _kafka().errors
+    return isinstance(error, (errors.ProducerFencedError, errors.InvalidProducerEpochError)) or (
+        isinstance(error, errors.KafkaError) and ("ProducerFenced" in str(error) or "InvalidProducerEpoch" in str(error)))
 
 
 def _unreachable_errors() -> tuple[type[BaseException], ...]:
