@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ class KafkaSettings:
     cache_dir: str = ""
     replication_factor: int = 1
     min_insync_replicas: int = 1
-    security: tuple[tuple[str, str], ...] = ()  # kafka-python client settings, never logged
+    security: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # credentials: never printed
     source: str = ""
 
     @property

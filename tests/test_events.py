@@ -17,8 +17,8 @@ def all_events(app):
 
 
 @pytest.fixture
-def app(tmp_path):
-    return ImageTrail(parse_store(f"sqlite:///{tmp_path}/store.db"), Resolver(SNAPSHOT))
+def app(store_url):
+    return ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
 
 
 def test_every_event_records_actor_time_and_one_correlation_id_per_command(app):
@@ -57,8 +57,8 @@ def test_a_tag_move_and_the_rollouts_it_triggers_are_one_atomic_save(app):
         ("trigger", "demo/keycloak", "20", moved.originator_version)
 
 
-def test_a_stale_write_is_refused_and_writes_nothing(app, tmp_path):
-    other = ImageTrail(parse_store(f"sqlite:///{tmp_path}/store.db"), Resolver(SNAPSHOT))
+def test_a_stale_write_is_refused_and_writes_nothing(app, store_url):
+    other = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     with pytest.raises(Conflict, match="changed concurrently; nothing was written, retry the command"):
         with app.command("stale") as (uow, outcome):
@@ -75,8 +75,8 @@ def test_deterministic_ids_find_objects_by_name():
     assert ImageStream.id_for("a", "b-c") != ImageStream.id_for("a-b", "c")
 
 
-def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, tmp_path, monkeypatch):
-    other = ImageTrail(parse_store(f"sqlite:///{tmp_path}/store.db"), Resolver(SNAPSHOT))
+def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, store_url, monkeypatch):
+    other = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     real_commit = ImageTrail.commit
     raced = []
