@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID, NAMESPACE_URL, uuid5
 
-from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
+from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate, CanSnapshotAggregate
+from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagetrail.engine import context
@@ -54,6 +55,34 @@ S = TypeVar("S", bound=Model)
 class Aggregate(BaseAggregate[UUID], Generic[S]):
     # `state` (an S) is set by the Created event; not annotated here, because the
     # library turns class annotations into __init__ parameters.
+    state_class: ClassVar[type[Model]]
+
+    class Snapshot(DomainEvent, CanSnapshotAggregate[UUID]):
+        """The aggregate's state at a version, so long histories load without a full replay."""
+
+        topic: str
+        state: dict[str, Any]
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            return cls(
+                originator_id=aggregate.id, originator_version=aggregate.version,
+                timestamp=cls.create_timestamp(), topic=get_topic(type(aggregate)),
+                state={"created_on": aggregate.created_on.isoformat(),
+                       "modified_on": aggregate.modified_on.isoformat(),
+                       "state": aggregate.state.model_dump(mode="json")},
+            )
+
+        def mutate(self, _: None) -> Any:
+            aggregate_class = resolve_topic(self.topic)
+            aggregate = object.__new__(aggregate_class)
+            aggregate.__dict__.update(
+                _id=self.originator_id, _version=self.originator_version, _pending_events=[],
+                _created_on=datetime.fromisoformat(self.state["created_on"]),
+                _modified_on=datetime.fromisoformat(self.state["modified_on"]),
+                state=aggregate_class.state_class.model_validate(self.state["state"]),
+            )
+            return aggregate
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
         def apply(self, aggregate: Any) -> None:

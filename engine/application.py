@@ -122,6 +122,8 @@ class UnitOfWork:
 class ImageTrail(Application):
     name = "imagetrail"
     env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
+    # long-lived streams and Deployments load from a snapshot plus the events after it
+    snapshotting_intervals = {ImageStream: 50, Deployment: 50, StreamWatchers: 50}
 
     def __init__(self, store: StoreConfig, resolver: Resolver | None = None):
         self.store = store

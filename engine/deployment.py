@@ -128,6 +128,8 @@ CauseFinder = Callable[[str, str, str], Cause]
 
 
 class Deployment(Aggregate[DeploymentState]):
+    state_class = DeploymentState
+
     @staticmethod
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("deployment", namespace, name)

@@ -131,6 +131,8 @@ def _tag_ref_changed(old: TagReference | None, new: TagReference) -> bool:
 
 
 class ImageStream(Aggregate[ImageStreamState]):
+    state_class = ImageStreamState
+
     @staticmethod
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("imagestream", namespace, name)

@@ -41,7 +41,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
 WRITER_ATTEMPTS = 6
@@ -684,6 +684,11 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
         self.log = KafkaLog.for_settings(self.settings)
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        if purpose == "snapshots":  # a cache, like the mirror: never in the event topic
+            recorder = SQLiteAggregateRecorder(SQLiteDatastore(self.log.views_path, lock_timeout=30),
+                                               events_table_name="snapshots")
+            recorder.create_table()
+            return recorder
         return KafkaAggregateRecorder(self.log)
 
     def application_recorder(self) -> ApplicationRecorder:

@@ -20,6 +20,8 @@ class StreamWatchersState(Model):
 
 
 class StreamWatchers(Aggregate[StreamWatchersState]):
+    state_class = StreamWatchersState
+
     @staticmethod
     def id_for(namespace: str, stream: str) -> UUID:
         return aggregate_id("watchers", namespace, stream)

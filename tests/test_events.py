@@ -92,3 +92,19 @@ def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, store_url, m
     assert outcome.lines == ["imagestream.image.openshift.io/keycloak image lookup updated"]
     state = other.stream("demo", "keycloak").state
     assert state.lookup_local is True and sorted(state.spec_tags) == ["20", "21"]
+
+
+def test_snapshots_load_long_histories_and_equal_a_full_replay(app, store_url):
+    for i in range(60):
+        app.tag("demo", f"{KEYCLOAK}@sha256:{i:064x}", ["keycloak:live"])
+    stream_id = ImageStream.id_for("demo", "keycloak")
+    assert [s.originator_version for s in app.snapshots.get(stream_id)] == [50, 100]
+
+    class WithoutSnapshots(ImageTrail):
+        snapshotting_intervals = {}
+
+    replayed = WithoutSnapshots(parse_store(store_url), Resolver(SNAPSHOT)).stream("demo", "keycloak")
+    assert replayed.version == 120 and app.snapshots is not None
+    from_snapshot = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT)).stream("demo", "keycloak")
+    assert from_snapshot.state == replayed.state and from_snapshot.version == replayed.version
+    assert len(from_snapshot.state.status_tags["live"].items) == 60
