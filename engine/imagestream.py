@@ -89,6 +89,14 @@ class ImageStreamState(Model):
         return bool(spec and spec.kind == DOCKER_IMAGE and not spec.reference
                     and spec.generation is not None and spec.generation > self.observed_generation(tag))
 
+    def observe_import(self, tag: str, generation: int, at: datetime) -> None:
+        """§2.5/§5.9: an import, good or failed, leaves the spec tag and the stream at its generation."""
+        self.generation = generation
+        spec = self.spec_tags.get(tag)
+        if spec is not None:
+            spec.generation = generation
+        self.annotations[REPOSITORY_CHECK_ANNOTATION] = _rfc3339(at)
+
     def follow_tag_reference(self, tag: str) -> tuple[str, list[str]]:
         """oc's FollowTagReference: the final tag behind a chain of same-stream aliases.
 
@@ -181,12 +189,7 @@ class ImageStream(Aggregate[ImageStreamState]):
         def evolve(self, state: ImageStreamState) -> None:
             state.status_tags.setdefault(self.tag, TagHistory()).add(self.item.model_copy())
             if self.change in IMPORT_KINDS:
-                # §2.5: a successful import leaves spec tag, item and stream at one generation.
-                state.generation = self.item.generation
-                spec = state.spec_tags.get(self.tag)
-                if spec is not None:
-                    spec.generation = self.item.generation
-                state.annotations[REPOSITORY_CHECK_ANNOTATION] = _rfc3339(self.timestamp)
+                state.observe_import(self.tag, self.item.generation, self.timestamp)
 
     class ImportFailed(Aggregate.Event):
         tag: str
@@ -196,11 +199,7 @@ class ImageStream(Aggregate[ImageStreamState]):
             history = state.status_tags.setdefault(self.tag, TagHistory())
             if not any(c.same_failure(self.condition) for c in history.conditions):
                 history.conditions = [self.condition.model_copy()]
-            state.generation = self.condition.generation
-            spec = state.spec_tags.get(self.tag)
-            if spec is not None:
-                spec.generation = self.condition.generation
-            state.annotations[REPOSITORY_CHECK_ANNOTATION] = _rfc3339(self.timestamp)
+            state.observe_import(self.tag, self.condition.generation, self.timestamp)
 
     class TagDeleted(Aggregate.Event):
         tag: str
@@ -302,9 +301,6 @@ class ImageStream(Aggregate[ImageStreamState]):
             message=message or "unknown error prevented import", generation=self.state.generation + 1,
         )
         self.trigger_event(self.ImportFailed, tag=tag, condition=condition)
-
-    def restore_head(self, tag: str, item: TagEvent, source: str) -> bool:
-        return self._move(tag, item, "rollback", source)
 
     def _move(self, tag: str, item: TagEvent, change: ChangeKind, source: str) -> bool:
         history = self.state.status_tags.get(tag)

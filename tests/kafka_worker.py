@@ -14,7 +14,7 @@ for n in range(count):
     version = digests[(int(worker) + n) % 3]
     commands = [
         f"tag quay.io/keycloak/keycloak:{version} keycloak:20",         # all fight over one tag
-        f"tag --alias keycloak:20 keycloak:latest",                     # and over its alias
+        "tag --alias keycloak:20 keycloak:latest",                     # and over its alias
         f"set image-lookup keycloak --enabled={'true' if n % 2 else 'false'}",
     ]
     command = commands[n % len(commands)]

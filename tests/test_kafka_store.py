@@ -12,7 +12,6 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from unittest import TestCase
 
 import pytest
 from conftest import kafka_high_watermark
@@ -34,8 +33,6 @@ from imagetrail.engine.kafkastore import (
     KafkaFactory,
     KafkaLog,
     KafkaSettings,
-    StoreUnavailable,
-    UnsafeTopic,
 )
 
 HERE = Path(__file__).parent
