@@ -476,6 +476,12 @@ def demo(keep):
     raise SystemExit(run_demo(keep=keep))
 
 
+from imagetrail.cli import audit  # noqa: E402  (registers the audit commands on the group)
+
+cli.add_command(audit.history)
+cli.add_command(audit.log_)
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 def hoist_global_flags(argv: list[str]) -> list[str]:

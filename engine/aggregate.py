@@ -43,6 +43,7 @@ class DomainEvent(BaseModel):
     actor: str = Field(default_factory=lambda: context.current().actor)
     correlation_id: str = Field(default_factory=lambda: context.current().correlation_id)
     reason: str = Field(default_factory=lambda: context.current().reason)
+    command: str = Field(default_factory=lambda: context.current().command)
 
     @staticmethod
     def create_timestamp() -> datetime:

@@ -249,7 +249,7 @@ class ImageTrail(Application):
 
         An exception inside the block writes nothing.
         """
-        with context.command(actor=actor, reason=reason):
+        with context.command(actor=actor, reason=reason, description=description):
             uow, outcome = UnitOfWork(self), Outcome()
             yield uow, outcome
             self.commit(uow, outcome, description)

@@ -31,6 +31,7 @@ class CommandContext:
     actor: str = field(default_factory=default_actor)
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     reason: str = ""
+    command: str = ""  # what the user typed, e.g. "imagetrail tag quay.io/… keycloak:20"
 
 
 _current: ContextVar[CommandContext | None] = ContextVar("imagetrail_command", default=None)
@@ -45,12 +46,12 @@ def current() -> CommandContext:
 
 
 @contextlib.contextmanager
-def command(actor: str | None = None, reason: str = "") -> Iterator[CommandContext]:
+def command(actor: str | None = None, reason: str = "", description: str = "") -> Iterator[CommandContext]:
     outer = _current.get()
     if outer is not None:  # nested commands share the outer command's identity
         yield outer
         return
-    ctx = CommandContext(actor=actor or default_actor(), reason=reason)
+    ctx = CommandContext(actor=actor or default_actor(), reason=reason, command=description)
     token = _current.set(ctx)
     try:
         yield ctx

@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from imagetrail.engine.aggregate import Aggregate
 from imagetrail.engine.deployment import Deployment, DeploymentState
 from imagetrail.engine.imagestream import ImageStream, ImageStreamState
+from imagetrail.projections import audit
 
 KINDS: dict[type, tuple[str, type]] = {
     ImageStream: ("imagestream", ImageStreamState),
@@ -46,6 +47,7 @@ class CurrentStateView(SQLiteTrackingRecorder):
             "CREATE TABLE IF NOT EXISTS tags ("
             " namespace TEXT NOT NULL, stream TEXT NOT NULL, tag TEXT NOT NULL, pull_spec TEXT,"
             " image TEXT, source_kind TEXT, source TEXT, PRIMARY KEY (namespace, stream, tag))",
+            *audit.TABLES,
         ]
 
     # -- writing --------------------------------------------------------------------------
@@ -70,11 +72,13 @@ class CurrentStateView(SQLiteTrackingRecorder):
                 if entry is None:
                     entry = states[event.originator_id] = [
                         kind_name, self._load(c, event.originator_id, state_class), 0]
+                before = entry[1].model_copy(deep=True) if entry[1] is not None else None
                 if isinstance(event, Aggregate.Created):
                     entry[1] = event.initial_state()
                 else:
                     event.evolve(entry[1])
                 entry[2] = event.originator_version
+                audit.record(c, notification_id, event, before, entry[1])
             for object_id, (kind_name, state, version) in states.items():
                 self._store(c, object_id, kind_name, state, version)
             self._insert_tracking(c, tracking)
@@ -104,8 +108,8 @@ class CurrentStateView(SQLiteTrackingRecorder):
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute("DELETE FROM objects")
-            c.execute("DELETE FROM tags")
+            for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes"):
+                c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM tracking")
 
     # -- reading --------------------------------------------------------------------------
@@ -136,6 +140,18 @@ class CurrentStateView(SQLiteTrackingRecorder):
             else:
                 c.execute("SELECT * FROM tags WHERE namespace = ? ORDER BY stream, tag", (namespace,))
             return [dict(r) for r in c.fetchall()]
+
+    def tag_history(self, namespace: str, stream: str, tag: str, limit: int | None = None) -> list[dict]:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.tag_history(c, namespace, stream, tag, limit)
+
+    def deployment_history(self, namespace: str, name: str, limit: int | None = None) -> list[dict]:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.deployment_history(c, namespace, name, limit)
+
+    def log(self, **filters: Any) -> list[dict]:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.log(c, **filters)
 
     def dump(self) -> dict[str, Any]:
         """Everything the view holds (for comparing a rebuild with the live view)."""

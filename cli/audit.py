@@ -1,0 +1,116 @@
+"""Audit commands: `history` of a tag or a Deployment, and the filtered event `log`."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from imagetrail.cli import printers
+from imagetrail.engine.errors import UsageError
+
+RELATIVE = re.compile(r"(\d+)([smhdw])")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(value: str, flag: str) -> str:
+    """RFC 3339, or relative to now ("2h", "30m", "1d"), as the audit index stores it."""
+    relative = RELATIVE.fullmatch(value)
+    if relative:
+        moment = datetime.now(timezone.utc) - timedelta(**{UNITS[relative[2]]: int(relative[1])})
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f'invalid {flag} "{value}": use RFC 3339 (2026-11-28T14:00:00Z) '
+                             "or a duration like 30m, 2h, 1d") from None
+        if moment.tzinfo is None:
+            raise UsageError(f'invalid {flag} "{value}": give a time zone, e.g. 2026-11-28T14:00:00Z')
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def short(image: str | None) -> str:
+    return image[:19] if image else "<none>"
+
+
+def when(timestamp: str) -> str:
+    return timestamp[:19] + "Z"
+
+
+@click.command()
+@click.argument("resource")
+@click.option("-o", "--output", type=click.Choice(["json"]), help="json: the full rows, one JSON document.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N changes.")
+@click.pass_obj
+def history(s, resource, output, limit):
+    """Every change of IS:TAG, or every image change of deployment/NAME, newest first."""
+    if resource.startswith(("deployment/", "deploy/", "deployments/")):
+        name = resource.split("/", 1)[1]
+        if s.view.get("deployment", s.namespace, name) is None:
+            raise UsageError(f'deployments.apps "{name}" not found')
+        rows = s.view.deployment_history(s.namespace, name, limit)
+        if output:
+            click.echo(json.dumps(rows, indent=2))
+            return
+        table = [["POSITION", "TIME", "CONTAINER", "FROM", "TO", "CAUSE", "ACTOR", "COMMAND"]]
+        for r in rows:
+            cause = r["cause"]
+            if r["tag_event"]:
+                t = r["tag_event"]
+                cause = f"trigger {r['cause_stream'].split('/', 1)[1]}:{r['cause_tag']} ← {t['change']} @{t['position']} by {t['actor']}"
+            table.append([str(r["position"]), when(r["timestamp"]), r["container"], r["old_image"] or "<none>",
+                          r["new_image"], cause, r["actor"], r["correlation_id"][:8]])
+        click.echo(printers.table(table), nl=False)
+        return
+    if ":" not in resource or "/" in resource:
+        raise UsageError(f'"{resource}" is neither IS:TAG nor deployment/NAME')
+    stream, tag = resource.split(":", 1)
+    if s.view.get("imagestream", s.namespace, stream) is None:
+        raise UsageError(f'imagestreams.image.openshift.io "{stream}" not found')
+    rows = s.view.tag_history(s.namespace, stream, tag, limit)
+    if output:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = [["POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]]
+    for r in rows:
+        table.append([str(r["position"]), when(r["timestamp"]), r["actor"], r["change"], short(r["old_image"]),
+                      short(r["new_image"]), ",".join(r["deployments"]) or "-", r["correlation_id"][:8]])
+    click.echo(printers.table(table), nl=False)
+
+
+@click.command("log")
+@click.option("--since", help="Only events at or after: RFC 3339 or a duration ago (30m, 2h, 1d).")
+@click.option("--until", help="Only events at or before: RFC 3339 or a duration ago.")
+@click.option("--actor", help="Only events by this actor.")
+@click.option("--stream", "streams", multiple=True, help="Only events of this image stream.")
+@click.option("--tag", help="Only events of this IS:TAG.")
+@click.option("--deployment", "deployments", multiple=True, help="Only events of this Deployment.")
+@click.option("--kind", "kinds", multiple=True,
+              help="Only this kind (e.g. tag, import, alias-set, rollback, deployment.rolled-out).")
+@click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace, not just the current one.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("-o", "--output", type=click.Choice(["json"]), help="json: one JSON object a line.")
+@click.pass_obj
+def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespaces, limit, output):
+    """The event log, newest first, filtered."""
+    objects = [f"is/{n}" for n in streams] + [f"deployment/{n}" for n in deployments]
+    tag_name = None
+    if tag:
+        if ":" not in tag:
+            raise UsageError(f'--tag "{tag}" must be IS:TAG')
+        stream, tag_name = tag.split(":", 1)
+        objects.append(f"is/{stream}")
+    rows = s.view.log(namespace=None if all_namespaces else s.namespace,
+                      since=parse_time(since, "--since") if since else None,
+                      until=parse_time(until, "--until") if until else None,
+                      actor=actor, objects=objects, tag=tag_name, kinds=list(kinds), limit=limit)
+    if output:
+        for r in rows:
+            click.echo(json.dumps(r))
+        return
+    table = [["POSITION", "TIME", "ACTOR", "NAMESPACE", "KIND", "OBJECT", "SUMMARY"]]
+    table += [[str(r["position"]), when(r["timestamp"]), r["actor"], r["namespace"], r["kind"], r["object"],
+               r["summary"]] for r in rows]
+    click.echo(printers.table(table), nl=False)

@@ -1,0 +1,204 @@
+"""The audit projection: who changed what, when, and what it caused — indexed.
+
+Written in the same transaction as the current-state view (see views.py), from the
+state before and after each event, so a query costs what its answer costs, not a
+scan of the log.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteCursor
+
+from imagetrail.engine.deployment import Deployment
+from imagetrail.engine.imagestream import ImageStream, ImageStreamState
+
+TABLES = [
+    # one row per event: the audit log that `imagetrail log` filters
+    "CREATE TABLE IF NOT EXISTS audit_events ("
+    " position INTEGER PRIMARY KEY, timestamp TEXT NOT NULL, actor TEXT NOT NULL, namespace TEXT NOT NULL,"
+    " kind TEXT NOT NULL, object TEXT NOT NULL, tag TEXT, correlation_id TEXT NOT NULL, command TEXT,"
+    " reason TEXT, summary TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit_events (timestamp)",
+    "CREATE INDEX IF NOT EXISTS audit_by_actor ON audit_events (actor, position)",
+    "CREATE INDEX IF NOT EXISTS audit_by_namespace ON audit_events (namespace, position)",
+    "CREATE INDEX IF NOT EXISTS audit_by_object ON audit_events (namespace, object, position)",
+    "CREATE INDEX IF NOT EXISTS audit_by_kind ON audit_events (kind, position)",
+    "CREATE INDEX IF NOT EXISTS audit_by_command ON audit_events (correlation_id)",
+    # every move of a tag's head (and its deletion): `imagetrail history IS:TAG`
+    "CREATE TABLE IF NOT EXISTS tag_changes ("
+    " position INTEGER PRIMARY KEY, namespace TEXT NOT NULL, stream TEXT NOT NULL, tag TEXT NOT NULL,"
+    " version INTEGER NOT NULL, change TEXT NOT NULL, source TEXT, old_image TEXT, old_pull_spec TEXT,"
+    " new_image TEXT, new_pull_spec TEXT)",
+    "CREATE INDEX IF NOT EXISTS tag_changes_by_tag ON tag_changes (namespace, stream, tag, position)",
+    # every container image change of a Deployment, with its cause: `imagetrail history deployment/NAME`
+    "CREATE TABLE IF NOT EXISTS image_changes ("
+    " position INTEGER NOT NULL, namespace TEXT NOT NULL, deployment TEXT NOT NULL, container TEXT NOT NULL,"
+    " old_image TEXT, new_image TEXT NOT NULL, cause TEXT NOT NULL, cause_stream TEXT, cause_tag TEXT,"
+    " cause_version INTEGER, PRIMARY KEY (position, container))",
+    "CREATE INDEX IF NOT EXISTS image_changes_by_deployment ON image_changes (namespace, deployment, position)",
+    "CREATE INDEX IF NOT EXISTS image_changes_by_cause ON image_changes (cause_stream, cause_tag, cause_version)",
+]
+
+# The kind of each event, as `log --kind` filters it (a prefix like "tag" or a suffix like
+# "import" also matches).
+KINDS = {
+    "ImageStream.Created": "imagestream.created", "ImageStream.LookupPolicySet": "imagestream.lookup-set",
+    "ImageStream.SpecTagSet": "tag.spec-set", "ImageStream.ImportFailed": "tag.import-failed",
+    "ImageStream.TagDeleted": "tag.delete",
+    "Deployment.Created": "deployment.created", "Deployment.ImagesChanged": "deployment.images-changed",
+    "Deployment.RolledOut": "deployment.rolled-out", "Deployment.TriggersSet": "deployment.triggers-set",
+    "Deployment.PauseSet": "deployment.pause-set",
+}
+# TagMoved.change → what happened to the tag
+TAG_CHANGE_KINDS = {
+    "import": "import", "scheduled-import": "scheduled-import", "reference": "reference", "copy": "copy",
+    "alias": "alias-set", "followed": "alias-followed", "bootstrap": "bootstrap", "rollback": "rollback",
+}
+
+
+def kind_of(event: Any) -> str:
+    if isinstance(event, ImageStream.TagMoved):
+        return "tag." + TAG_CHANGE_KINDS[event.change]
+    return KINDS[type(event).__qualname__]
+
+
+def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) -> None:
+    """Index one event, given the state of its object before and after it."""
+    state = after if after is not None else before
+    summary, tag = _summary(event, before, after)
+    c.execute(
+        "INSERT OR REPLACE INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (position, _time(event.timestamp), event.actor, state.namespace, kind_of(event), _object(state), tag,
+         event.correlation_id, event.command, event.reason, summary),
+    )
+    if isinstance(event, (ImageStream.TagMoved, ImageStream.TagDeleted)):
+        old = before.head(event.tag) if before is not None else None
+        new = after.head(event.tag) if isinstance(event, ImageStream.TagMoved) else None
+        change = TAG_CHANGE_KINDS[event.change] if isinstance(event, ImageStream.TagMoved) else "delete"
+        c.execute(
+            "INSERT OR REPLACE INTO tag_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (position, state.namespace, state.name, event.tag, event.originator_version, change,
+             getattr(event, "source", ""), old.image if old else None,
+             before.resolve(event.tag) if old else None, new.image if new else None,
+             after.resolve(event.tag) if new else None),
+        )
+    elif isinstance(event, Deployment.ImagesChanged):
+        old_images = before.template_images if before is not None else {}
+        for change in event.changes:
+            cause = change.cause
+            c.execute(
+                "INSERT OR REPLACE INTO image_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (position, state.namespace, state.name, change.container, old_images.get(change.container),
+                 change.image, cause.kind, cause.stream or None, cause.tag or None, cause.tag_event),
+            )
+
+
+def _object(state: Any) -> str:
+    return f"is/{state.name}" if isinstance(state, ImageStreamState) else f"deployment/{state.name}"
+
+
+def _time(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _short(image: str | None) -> str:
+    return f"{image[:19]}…" if image and len(image) > 19 else (image or "<none>")
+
+
+def _summary(event: Any, before: Any, after: Any) -> tuple[str, str | None]:
+    """A human line for the log, and the tag the event is about (if any)."""
+    if isinstance(event, ImageStream.TagMoved):
+        old = before.head(event.tag) if before is not None else None
+        via = f" (from {event.source})" if event.source else ""
+        return f"{after.name}:{event.tag} {_short(old.image if old else None)} → {_short(event.item.image)}{via}", \
+            event.tag
+    if isinstance(event, ImageStream.SpecTagSet):
+        src = event.tag.source
+        return f"{after.name}:{event.tag.name} set to {src.kind} {src.name}" if src else \
+            f"{after.name}:{event.tag.name} set without a source", event.tag.name
+    if isinstance(event, ImageStream.ImportFailed):
+        return f"{after.name}:{event.tag} import failed: {event.condition.message}", event.tag
+    if isinstance(event, ImageStream.TagDeleted):
+        return f"{before.name}:{event.tag} deleted", event.tag
+    if isinstance(event, ImageStream.LookupPolicySet):
+        return f"image lookup local={str(event.local).lower()}", None
+    if isinstance(event, (ImageStream.Created, Deployment.Created)):
+        return "created", None
+    if isinstance(event, Deployment.ImagesChanged):
+        return "; ".join(f"{c.container}={c.image} ({c.cause.describe()})" for c in event.changes), None
+    if isinstance(event, Deployment.RolledOut):
+        return f"revision {event.revision}: " + ",".join(f"{k}={v}" for k, v in event.images.items()), None
+    if isinstance(event, Deployment.TriggersSet):
+        return f"triggers {event.annotation}", None
+    if isinstance(event, Deployment.PauseSet):
+        return "paused" if event.paused else "resumed", None
+    return type(event).__qualname__, None
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+def tag_history(c: SQLiteCursor, namespace: str, stream: str, tag: str, limit: int | None) -> list[dict[str, Any]]:
+    c.execute(
+        "SELECT t.*, a.timestamp, a.actor, a.correlation_id, a.command, a.reason FROM tag_changes t"
+        " JOIN audit_events a ON a.position = t.position"
+        " WHERE t.namespace = ? AND t.stream = ? AND t.tag = ? ORDER BY t.position DESC LIMIT ?",
+        (namespace, stream, tag, -1 if limit is None else limit))
+    rows = [dict(r) for r in c.fetchall()]
+    for row in rows:
+        c.execute("SELECT DISTINCT deployment FROM image_changes WHERE namespace = ? AND cause_stream = ? AND "
+                  "cause_tag = ? AND cause_version = ? ORDER BY deployment",
+                  (namespace, f"{namespace}/{stream}", tag, row["version"]))
+        row["deployments"] = [r[0] for r in c.fetchall()]
+    return rows
+
+
+def deployment_history(c: SQLiteCursor, namespace: str, name: str, limit: int | None) -> list[dict[str, Any]]:
+    c.execute(
+        "SELECT i.*, a.timestamp, a.actor, a.correlation_id, a.command, a.reason FROM image_changes i"
+        " JOIN audit_events a ON a.position = i.position"
+        " WHERE i.namespace = ? AND i.deployment = ? ORDER BY i.position DESC, i.container LIMIT ?",
+        (namespace, name, -1 if limit is None else limit))
+    rows = [dict(r) for r in c.fetchall()]
+    for row in rows:  # follow the cause back to the tag event, its command and its actor
+        row["tag_event"] = None
+        if row["cause"] == "trigger" and row["cause_version"] is not None:
+            ns, stream = row["cause_stream"].split("/", 1)
+            c.execute("SELECT t.position, t.change, a.actor, a.command, a.correlation_id FROM tag_changes t"
+                      " JOIN audit_events a ON a.position = t.position WHERE t.namespace = ? AND t.stream = ?"
+                      " AND t.tag = ? AND t.version = ?", (ns, stream, row["cause_tag"], row["cause_version"]))
+            found = c.fetchone()
+            row["tag_event"] = dict(found) if found else None
+    return rows
+
+
+def log(c: SQLiteCursor, *, namespace: str | None, since: str | None, until: str | None, actor: str | None,
+        objects: list[str], tag: str | None, kinds: list[str], limit: int) -> list[dict[str, Any]]:
+    where, params = [], []
+    for column, value in (("namespace", namespace), ("actor", actor), ("tag", tag)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since:
+        where.append("timestamp >= ?")
+        params.append(since)
+    if until:
+        where.append("timestamp <= ?")
+        params.append(until)
+    if objects:
+        where.append(f"object IN ({','.join('?' * len(objects))})")
+        params += objects
+    if kinds:
+        where.append("(" + " OR ".join("kind = ? OR kind LIKE ? OR kind LIKE ?" for _ in kinds) + ")")
+        for kind in kinds:
+            params += [kind, f"{kind}.%", f"%.{kind}"]
+    sql = "SELECT * FROM audit_events" + (" WHERE " + " AND ".join(where) if where else "")
+    c.execute(sql + " ORDER BY position DESC LIMIT ?", (*params, limit))
+    return [dict(r) for r in c.fetchall()]
+
+
+def as_json(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=False)
