@@ -480,6 +480,7 @@ from imagetrail.cli import audit  # noqa: E402  (registers the audit commands on
 
 cli.add_command(audit.history)
 cli.add_command(audit.log_)
+cli.add_command(audit.rollback)
 
 
 # -- entry point -----------------------------------------------------------------------------------

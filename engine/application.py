@@ -56,6 +56,7 @@ class Outcome:
     """What a command did, for the CLI to report."""
 
     lines: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)  # what the command does, when asked (rollback)
     warnings: list[str] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
     rollouts: list[str] = field(default_factory=list)  # "deployment.apps/x rolled out revision N"
@@ -149,8 +150,12 @@ class ImageTrail(Application):
 
     # -- the unit of work's end: controllers react, then one atomic save -----------------
 
-    def commit(self, uow: UnitOfWork, outcome: Outcome, command: str) -> Outcome:
-        """Run the trigger and Deployment controllers on what changed, then save atomically."""
+    def commit(self, uow: UnitOfWork, outcome: Outcome, command: str, *, plan: bool = False,
+               dry_run: bool = False) -> Outcome:
+        """Run the trigger and Deployment controllers on what changed, then save atomically.
+
+        With `plan`, first describe everything the save will do; with `dry_run`, only that.
+        """
         for stream in uow.of_type(ImageStream):
             if stream.moved_tags():
                 watchers = uow.get(StreamWatchers, stream.namespace, stream.name)
@@ -178,8 +183,49 @@ class ImageTrail(Application):
             if deployment.roll_out(command):
                 outcome.rollouts.append(
                     f"deployment.apps/{deployment.name} rolled out revision {deployment.state.revision}")
-        self.save_all(uow)
+        if plan:
+            outcome.plan = self.describe_plan(uow)
+        if not dry_run:
+            self.save_all(uow)
         return outcome
+
+    def describe_plan(self, uow: UnitOfWork) -> list[str]:
+        """What the pending events of a unit of work will do, from the events themselves: so a
+        dry run shows exactly what the real run does."""
+        lines = []
+        moved: set[tuple[str, str, str]] = set()
+        for stream in uow.of_type(ImageStream):
+            committed = self.stream(stream.namespace, stream.name)
+            for event in stream.pending_events:
+                if isinstance(event, ImageStream.TagMoved):
+                    moved.add((stream.namespace, stream.name, event.tag))
+                    old = committed.state.head(event.tag) if committed else None
+                    how = "follows as an alias" if event.change == "followed" else event.change
+                    lines.append(f"tag {stream.name}:{event.tag} ({how}): "
+                                 f"{old.docker_image_reference if old else '<none>'} → "
+                                 f"{event.item.docker_image_reference}")
+                elif isinstance(event, ImageStream.SpecTagSet) and committed:
+                    before = committed.state.spec_tags.get(event.tag.name)
+                    if before and before.import_policy.scheduled and not event.tag.import_policy.scheduled:
+                        lines.append(f"scheduled import of {stream.name}:{event.tag.name} is switched off "
+                                     f"(re-enable: imagetrail tag --scheduled {before.source.name} "
+                                     f"{stream.name}:{event.tag.name})")
+        for deployment in uow.of_type(Deployment):
+            rolled = [e for e in deployment.pending_events if isinstance(e, Deployment.RolledOut)]
+            changed = [c for e in deployment.pending_events if isinstance(e, Deployment.ImagesChanged)
+                       for c in e.changes]
+            images = ", ".join(f"{c.container}={c.image}" for c in changed)
+            if rolled:
+                lines.append(f"deployment/{deployment.name}: rolls out revision {rolled[-1].revision} ({images})")
+            elif changed:
+                lines.append(f"deployment/{deployment.name}: template only ({images}); the Deployment is paused "
+                             "and rolls out on resume")
+            else:
+                manual = [t.source.name for t in deployment.state.triggers() if t.paused and
+                          (t.source.namespace or deployment.namespace, *t.source.name.split(":", 1)) in moved]
+                reason = f"its trigger on {', '.join(manual)} is manual" if manual else "it already runs that image"
+                lines.append(f"deployment/{deployment.name}: unchanged ({reason})")
+        return lines
 
     def save_all(self, uow: UnitOfWork) -> None:
         pending = uow.pending()
@@ -243,8 +289,8 @@ class ImageTrail(Application):
         return stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled)
 
     @contextlib.contextmanager
-    def command(self, description: str, actor: str | None = None,
-                reason: str = "") -> Iterator[tuple[UnitOfWork, Outcome]]:
+    def command(self, description: str, actor: str | None = None, reason: str = "", *,
+                plan: bool = False, dry_run: bool = False) -> Iterator[tuple[UnitOfWork, Outcome]]:
         """One user command: its own actor and correlation id, one atomic save at the end.
 
         An exception inside the block writes nothing.
@@ -252,7 +298,7 @@ class ImageTrail(Application):
         with context.command(actor=actor, reason=reason, description=description):
             uow, outcome = UnitOfWork(self), Outcome()
             yield uow, outcome
-            self.commit(uow, outcome, description)
+            self.commit(uow, outcome, description, plan=plan, dry_run=dry_run)
 
     # -- reindexing triggers ------------------------------------------------------------
 
@@ -552,6 +598,25 @@ class ImageTrail(Application):
                         f'container "{container}" follows image stream tag {trigger.source.name} (automatic '
                         f"trigger), so the image was set back to {now}. Move the tag instead, or run "
                         f"'imagetrail set triggers deployment/{name} --manual' first.")
+        return outcome
+
+    # -- rollback -----------------------------------------------------------------------------
+
+    @retry_on_conflict
+    def rollback(self, namespace: str, stream_name: str, tag: str, *, image: str, pull_spec: str,
+                 position: int, dry_run: bool = False, actor: str | None = None, reason: str = "") -> Outcome:
+        """Move a tag back to the image it had at `position` (found by the read side), with
+        every trigger reaction, in one atomic save; or, with `dry_run`, only say what would happen."""
+        description = f"imagetrail rollback {stream_name}:{tag} --to-position {position}"
+        with self.command(description, actor, reason, plan=True, dry_run=dry_run) as (uow, outcome):
+            stream = uow.get(ImageStream, namespace, stream_name)
+            if stream is None:
+                raise NotFound(f'imagestreams.image.openshift.io "{stream_name}" not found')
+            if stream.roll_back(tag, pull_spec, image, position):
+                verb = "would roll" if dry_run else "rolled"
+                outcome.lines.append(f"Tag {stream_name}:{tag} {verb} back to {pull_spec} (position {position}).")
+            else:
+                outcome.lines.append(f"Tag {stream_name}:{tag} already points to {pull_spec}; nothing to do.")
         return outcome
 
     # -- apply ------------------------------------------------------------------------------

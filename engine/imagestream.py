@@ -17,10 +17,13 @@ from imagetrail.engine.errors import Conflict, NotFound
 from imagetrail.engine.model import (
     DOCKER_IMAGE,
     IMAGE_STREAM_TAG,
+    ObjectReference,
     TagEvent,
     TagEventCondition,
     TagHistory,
+    TagImportPolicy,
     TagReference,
+    TagReferencePolicy,
 )
 
 REPOSITORY_CHECK_ANNOTATION = "openshift.io/image.dockerRepositoryCheck"
@@ -301,6 +304,27 @@ class ImageStream(Aggregate[ImageStreamState]):
             message=message or "unknown error prevented import", generation=self.state.generation + 1,
         )
         self.trigger_event(self.ImportFailed, tag=tag, condition=condition)
+
+    def roll_back(self, tag: str, pull_spec: str, image: str, position: int) -> bool:
+        """Point the tag at the image it had at `position`, pinned by digest, by new events.
+
+        Like `oc tag repo@digest is:tag`, this replaces the spec tag, so scheduled import
+        is switched off and an alias stops following: automation cannot undo the rollback.
+        Returns False when the tag already has that image.
+        """
+        head = self.state.head(tag)
+        if head is not None and (head.docker_image_reference, head.image) == (pull_spec, image):
+            return False
+        current = self.state.spec_tags.get(tag)
+        ref = TagReference(
+            name=tag, source=ObjectReference(kind=DOCKER_IMAGE, name=pull_spec), generation=0,
+            reference_policy=current.reference_policy if current else TagReferencePolicy(),
+            import_policy=TagImportPolicy(import_mode=current.import_policy.import_mode) if current else TagImportPolicy(),
+        )
+        self.set_spec_tag(ref)
+        item = TagEvent(created=utcnow(), docker_image_reference=pull_spec, image=image,
+                        generation=self.state.spec_tags[tag].generation)
+        return self._move(tag, item, "rollback", f"position {position}")
 
     def _move(self, tag: str, item: TagEvent, change: ChangeKind, source: str) -> bool:
         history = self.state.status_tags.get(tag)

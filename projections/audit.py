@@ -83,8 +83,8 @@ def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) 
             "INSERT OR REPLACE INTO tag_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (position, state.namespace, state.name, event.tag, event.originator_version, change,
              getattr(event, "source", ""), old.image if old else None,
-             before.resolve(event.tag) if old else None, new.image if new else None,
-             after.resolve(event.tag) if new else None),
+             old.docker_image_reference if old else None, new.image if new else None,
+             new.docker_image_reference if new else None),
         )
     elif isinstance(event, Deployment.ImagesChanged):
         old_images = before.template_images if before is not None else {}

@@ -149,6 +149,12 @@ class CurrentStateView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             return audit.deployment_history(c, namespace, name, limit)
 
+    def position_at(self, timestamp: str) -> int | None:
+        """The last position written at or before `timestamp` (RFC 3339, UTC)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT MAX(position) FROM audit_events WHERE timestamp <= ?", (timestamp,))
+            return c.fetchone()[0]
+
     def log(self, **filters: Any) -> list[dict]:
         with self.datastore.transaction(commit=False) as c:
             return audit.log(c, **filters)
@@ -165,9 +171,23 @@ def _state_class(kind: str) -> type:
     return {"imagestream": ImageStreamState, "deployment": DeploymentState}[kind]
 
 
+# Bump when the view's tables or what they hold change: an older view is emptied and
+# rebuilt from the log on its next catch-up, instead of answering with gaps.
+VIEW_SCHEMA = 2
+
+
 def open_view(path: str) -> CurrentStateView:
     view = CurrentStateView(SQLiteDatastore(db_name=path, lock_timeout=30))
     view.create_table()
+    with view.datastore.transaction(commit=True) as c:
+        c.execute("CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)")
+        c.execute("SELECT MAX(version) FROM view_schema")
+        version = c.fetchone()[0]
+    if version != VIEW_SCHEMA:
+        view.clear()
+        with view.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM view_schema")
+            c.execute("INSERT INTO view_schema VALUES (?)", (VIEW_SCHEMA,))
     return view
 
 
