@@ -476,11 +476,10 @@ def demo(keep):
     raise SystemExit(run_demo(keep=keep))
 
 
-from imagetrail.cli import audit  # noqa: E402  (registers the audit commands on the group)
+from imagetrail.cli import audit, events  # noqa: E402  (commands registered on the group below)
 
-cli.add_command(audit.history)
-cli.add_command(audit.log_)
-cli.add_command(audit.rollback)
+for command in (audit.history, audit.log_, audit.rollback, events.events, events.schema):
+    cli.add_command(command)
 
 
 # -- entry point -----------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Event consumers' commands: `events tail` (CloudEvents JSON lines) and `schema`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+from imagetrail.engine.aggregate import DomainEvent
+from imagetrail.engine.deployment import Deployment
+from imagetrail.engine.errors import UsageError
+from imagetrail.engine.imagestream import ImageStream
+from imagetrail.engine.watchers import StreamWatchers
+
+AGGREGATES = (ImageStream, Deployment, StreamWatchers)
+
+
+def event_type(cls: type) -> str:
+    """The CloudEvents type: the same as the Kafka records' ce_type header."""
+    return "dev.imagetrail." + cls.__qualname__
+
+
+def event_classes() -> dict[str, type[BaseModel]]:
+    found = {}
+    for aggregate in AGGREGATES:
+        for name, value in sorted(vars(aggregate).items()):
+            if isinstance(value, type) and issubclass(value, DomainEvent) and name not in ("Event", "Snapshot"):
+                found[event_type(value)] = value
+    return found
+
+
+def cloudevent(position: int, event: Any, source: str) -> dict[str, Any]:
+    data = event.model_dump(mode="json")
+    return {
+        "specversion": "1.0", "id": f"{event.originator_id}/{event.originator_version}",
+        "source": source, "type": event_type(type(event)), "time": data["timestamp"],
+        "subject": str(event.originator_id), "datacontenttype": "application/json",
+        "sequence": str(position), "data": data,
+    }
+
+
+def source_of(app: Any) -> str:
+    log = getattr(app.recorder, "log", None)
+    if log is not None:
+        return log.settings.source
+    name = app.store.env.get("SQLITE_DBNAME")
+    return f"imagetrail/{Path(name).name}" if name else "imagetrail/memory"
+
+
+@click.group()
+def events() -> None:
+    """Read the event stream, for other tools."""
+
+
+@events.command("tail")
+@click.option("--from", "start", default="beginning", show_default=True,
+              help="beginning, end, or a position (inclusive).")
+@click.option("-f", "--follow", is_flag=True, help="Keep waiting for new events (Ctrl-C stops).")
+@click.option("--type", "types", multiple=True,
+              help="Only these event types (e.g. TagMoved or dev.imagetrail.ImageStream.TagMoved).")
+@click.option("--poll", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
+              help="Seconds between checks with --follow.")
+@click.pass_obj
+def tail(s, start, follow, types, poll):
+    """Print events as CloudEvents 1.0 JSON, one a line, in log order."""
+    app = s.app
+    if start == "beginning":
+        position = 0
+    elif start == "end":
+        position = app.recorder.max_notification_id() or 0
+    elif start.isdigit():
+        position = int(start) - 1
+    else:
+        raise UsageError(f'invalid --from "{start}": use beginning, end or a position')
+    wanted = set(types)
+    source = source_of(app)
+    try:
+        while True:
+            page = app.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)
+            for notification in page:
+                event = app.mapper.to_domain_event(notification)
+                kind = event_type(type(event))
+                if not wanted or kind in wanted or kind.rsplit(".", 1)[-1] in wanted:
+                    click.echo(json.dumps(cloudevent(notification.id, event, source)))
+                position = notification.id
+            if not page:
+                if not follow:
+                    return
+                time.sleep(poll)
+    except KeyboardInterrupt:
+        return
+
+
+@click.command()
+@click.argument("types", nargs=-1)
+def schema(types):
+    """Print the JSON Schema of every event type (or of TYPES): the contract for consumers."""
+    classes = event_classes()
+    chosen = {}
+    for name in types or classes:
+        match = [t for t in classes if t == name or t.rsplit(".", 1)[-1] == name or t.endswith("." + name)]
+        if not match:
+            raise UsageError(f'unknown event type "{name}"; known: {", ".join(sorted(classes))}')
+        for t in match:
+            chosen[t] = {"version": getattr(classes[t], "class_version", 1),
+                         "schema": classes[t].model_json_schema(by_alias=False)}  # as stored
+    click.echo(json.dumps(chosen, indent=2))
