@@ -53,6 +53,38 @@ class Session:
         catch_up(self.app, self._view)
         return self._view
 
+    at: str | None = None  # --at POSITION|TIME on read commands
+
+    @cached_property
+    def reader(self):
+        """Where read commands get objects: the current state, or the state `--at` a past point."""
+        if self.at is None:
+            return self.view
+        from imagetrail.cli.audit import parse_time
+        from imagetrail.projections.asof import AsOf
+
+        view = self.view
+        position = int(self.at) if self.at.isdigit() else view.position_at(parse_time(self.at, "--at"))
+        if position is None:
+            raise UsageError(f"nothing was recorded at or before {self.at}")
+        return AsOf(self.app, view, position)
+
+    @property
+    def now(self) -> datetime:
+        """The moment ages are measured from: now, or the --at moment."""
+        moment = getattr(self.reader, "moment", None) if self.at else None
+        return moment or datetime.now(timezone.utc)
+
+
+def at_option(command):
+    """--at POSITION|TIME: answer as the state was then."""
+    def remember(ctx: click.Context, _param, value):
+        if value is not None:
+            ctx.find_object(Session).at = value
+        return value
+    return click.option("--at", expose_value=False, callback=remember, is_eager=True,
+                        help="Show the state as it was at a log position or a time (RFC 3339, or 2h ago).")(command)
+
 
 pass_session = click.make_pass_decorator(Session)
 
@@ -232,6 +264,7 @@ def set_image_lookup(s: Session, names, enabled):
 @click.option("--manual", is_flag=True, help="Pause triggers (and pause the Deployment).")
 @click.option("--remove", is_flag=True, help="Remove the --from-image trigger.")
 @click.option("--remove-all", is_flag=True, help="Remove all triggers (and pause the Deployment).")
+@at_option
 @pass_session
 def set_triggers(s: Session, resource, from_image, containers, auto, manual, remove, remove_all):
     """List or change the image triggers of a Deployment."""
@@ -239,6 +272,8 @@ def set_triggers(s: Session, resource, from_image, containers, auto, manual, rem
     if not (from_image or containers or auto or manual or remove or remove_all):
         click.echo(_triggers_table(s, name), nl=False)
         return
+    if s.at is not None:
+        raise UsageError("--at only reads the past: drop it to change triggers")
     report(s.app.set_triggers(s.namespace, name, from_image=from_image, containers=list(containers), auto=auto,
                               manual=manual, remove=remove, remove_all=remove_all, actor=s.actor))
 
@@ -285,14 +320,14 @@ def _now() -> datetime:
 
 
 def _get_stream(s: Session, name: str):
-    state = s.view.get("imagestream", s.namespace, name)
+    state = s.reader.get("imagestream", s.namespace, name)
     if state is None:
         raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
     return state
 
 
 def _get_deployment(s: Session, name: str):
-    state = s.view.get("deployment", s.namespace, name)
+    state = s.reader.get("deployment", s.namespace, name)
     if state is None:
         raise NotFound(f'deployments.apps "{name}" not found')
     return state
@@ -302,6 +337,7 @@ def _get_deployment(s: Session, name: str):
 @click.argument("resource")
 @click.argument("name", required=False)
 @click.option("-o", "--output", help=f"Output format: {printers.FORMATS}.")
+@at_option
 @pass_session
 def get(s: Session, resource, name, output):
     """Show image streams (is), image stream tags (istag) or Deployments."""
@@ -310,9 +346,9 @@ def get(s: Session, resource, name, output):
     kind = RESOURCES.get(resource.lower())
     if kind is None:
         raise UsageError(f'the server doesn\'t have a resource type "{resource}" (use is, istag or deployment)')
-    now = _now()
+    now = s.now
     if kind == "imagestream":
-        states = [_get_stream(s, name)] if name else s.view.list("imagestream", s.namespace)
+        states = [_get_stream(s, name)] if name else s.reader.list("imagestream", s.namespace)
         docs = [documents.imagestream(st) for st in states]
         plain = lambda: printers.table([["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]] + [
             [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)] for st in states])
@@ -324,7 +360,7 @@ def get(s: Session, resource, name, output):
              printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)] for d in docs])
         text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestreamtag.image.openshift.io")
     else:
-        states = [_get_deployment(s, name)] if name else s.view.list("deployment", s.namespace)
+        states = [_get_deployment(s, name)] if name else s.reader.list("deployment", s.namespace)
         docs = [documents.deployment(st) for st in states]
 
         def rows(wide: bool) -> str:
@@ -353,13 +389,13 @@ def _istags(s: Session, name: str | None) -> list[dict]:
         if ":" not in name or "@" in name:
             raise UsageError("ImageStreamTags must be retrieved with <name>:<tag>")
         stream_name, tag = name.split(":", 1)
-        state = s.view.get("imagestream", s.namespace, stream_name)
+        state = s.reader.get("imagestream", s.namespace, stream_name)
         doc = documents.imagestreamtag(state, tag) if state else None
         if doc is None:
             raise NotFound(f'imagestreamtags.image.openshift.io "{name}" not found')
         return [doc]
     found = []
-    for state in s.view.list("imagestream", s.namespace):
+    for state in s.reader.list("imagestream", s.namespace):
         for tag in sorted(state.status_tags):
             doc = documents.imagestreamtag(state, tag)
             if doc:
@@ -380,6 +416,7 @@ def _updated(state, now: datetime) -> str:
 @cli.command()
 @click.argument("resource")
 @click.argument("name", required=False)
+@at_option
 @pass_session
 def describe(s: Session, resource, name):
     """Describe an image stream, as `oc describe is NAME` prints it."""
@@ -387,8 +424,8 @@ def describe(s: Session, resource, name):
         resource, name = resource.split("/", 1)
     if RESOURCES.get(resource.lower()) != "imagestream":
         raise UsageError("describe supports image streams: imagetrail describe is NAME")
-    names = [name] if name else [st.name for st in s.view.list("imagestream", s.namespace)]
-    texts = [describe_imagestream(documents.imagestream(_get_stream(s, n)), _now()) for n in names]
+    names = [name] if name else [st.name for st in s.reader.list("imagestream", s.namespace)]
+    texts = [describe_imagestream(documents.imagestream(_get_stream(s, n)), s.now) for n in names]
     click.echo("\n\n".join(t.rstrip("\n") for t in texts))
 
 
@@ -417,6 +454,7 @@ def rollout_resume(s: Session, resource):
 
 @rollout.command("history")
 @click.argument("resource")
+@at_option
 @pass_session
 def rollout_history(s: Session, resource):
     """List a Deployment's revisions with their images and what caused each."""

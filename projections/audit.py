@@ -41,6 +41,11 @@ TABLES = [
     " cause_version INTEGER, PRIMARY KEY (position, container))",
     "CREATE INDEX IF NOT EXISTS image_changes_by_deployment ON image_changes (namespace, deployment, position)",
     "CREATE INDEX IF NOT EXISTS image_changes_by_cause ON image_changes (cause_stream, cause_tag, cause_version)",
+    # which version of each object held at each position: the key to as-of reads
+    "CREATE TABLE IF NOT EXISTS object_versions ("
+    " kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+    " position INTEGER NOT NULL, PRIMARY KEY (kind, namespace, name, version))",
+    "CREATE INDEX IF NOT EXISTS object_versions_by_position ON object_versions (kind, namespace, position)",
 ]
 
 # The kind of each event, as `log --kind` filters it (a prefix like "tag" or a suffix like
@@ -75,6 +80,9 @@ def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) 
         (position, _time(event.timestamp), event.actor, state.namespace, kind_of(event), _object(state), tag,
          event.correlation_id, event.command, event.reason, summary),
     )
+    c.execute("INSERT OR REPLACE INTO object_versions VALUES (?, ?, ?, ?, ?)",
+              ("imagestream" if isinstance(state, ImageStreamState) else "deployment", state.namespace,
+               state.name, event.originator_version, position))
     if isinstance(event, (ImageStream.TagMoved, ImageStream.TagDeleted)):
         old = before.head(event.tag) if before is not None else None
         new = after.head(event.tag) if isinstance(event, ImageStream.TagMoved) else None
@@ -173,6 +181,33 @@ def deployment_history(c: SQLiteCursor, namespace: str, name: str, limit: int | 
             found = c.fetchone()
             row["tag_event"] = dict(found) if found else None
     return rows
+
+
+def version_at(c: SQLiteCursor, kind: str, namespace: str, name: str, position: int) -> int | None:
+    c.execute("SELECT MAX(version) FROM object_versions WHERE kind = ? AND namespace = ? AND name = ?"
+              " AND position <= ?", (kind, namespace, name, position))
+    return c.fetchone()[0]
+
+
+def names_at(c: SQLiteCursor, kind: str, namespace: str, position: int) -> list[str]:
+    c.execute("SELECT DISTINCT name FROM object_versions WHERE kind = ? AND namespace = ? AND position <= ?"
+              " ORDER BY name", (kind, namespace, position))
+    return [r[0] for r in c.fetchall()]
+
+
+def command_end(c: SQLiteCursor, position: int) -> int:
+    """The last position of the command that wrote `position`: commands are atomic, so no
+    reader ever saw a state in the middle of one."""
+    c.execute("SELECT MAX(position) FROM audit_events WHERE correlation_id = (SELECT correlation_id FROM"
+              " audit_events WHERE position <= ? ORDER BY position DESC LIMIT 1)", (position,))
+    end = c.fetchone()[0]
+    return max(end, position) if end is not None else position
+
+
+def time_of(c: SQLiteCursor, position: int) -> str | None:
+    c.execute("SELECT timestamp FROM audit_events WHERE position <= ? ORDER BY position DESC LIMIT 1", (position,))
+    row = c.fetchone()
+    return row[0] if row else None
 
 
 def log(c: SQLiteCursor, *, namespace: str | None, since: str | None, until: str | None, actor: str | None,

@@ -108,7 +108,7 @@ class CurrentStateView(SQLiteTrackingRecorder):
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
-            for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes"):
+            for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions"):
                 c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM tracking")
 
@@ -149,6 +149,22 @@ class CurrentStateView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             return audit.deployment_history(c, namespace, name, limit)
 
+    def version_at(self, kind: str, namespace: str, name: str, position: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.version_at(c, kind, namespace, name, position)
+
+    def names_at(self, kind: str, namespace: str, position: int) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.names_at(c, kind, namespace, position)
+
+    def command_end(self, position: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.command_end(c, position)
+
+    def time_of(self, position: int) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            return audit.time_of(c, position)
+
     def position_at(self, timestamp: str) -> int | None:
         """The last position written at or before `timestamp` (RFC 3339, UTC)."""
         with self.datastore.transaction(commit=False) as c:
@@ -173,7 +189,7 @@ def _state_class(kind: str) -> type:
 
 # Bump when the view's tables or what they hold change: an older view is emptied and
 # rebuilt from the log on its next catch-up, instead of answering with gaps.
-VIEW_SCHEMA = 2
+VIEW_SCHEMA = 3
 
 
 def open_view(path: str) -> CurrentStateView:
