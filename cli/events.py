@@ -95,6 +95,34 @@ def tail(s, start, follow, types, poll):
         return
 
 
+@events.command("notify")
+@click.option("--file", "file_", help="Append one line per tag move and rollout to this file.")
+@click.option("--webhook", help="POST each line as JSON {text, id} to this URL (Idempotency-Key header).")
+@click.option("--state", "state_path", help="Where the consumer keeps its position "
+              "(default: next to the file, or under $XDG_STATE_HOME/imagetrail).")
+@click.option("-f", "--follow", is_flag=True, help="Keep running and deliver new events as they come.")
+@click.option("--poll", type=click.FloatRange(min=0.05), default=0.5, show_default=True)
+@click.option("--pace", type=click.FloatRange(min=0), default=0.0, help="Seconds between deliveries (rate limits).")
+@click.pass_obj
+def notify(s, file_, webhook, state_path, follow, poll, pace):
+    """Run the change notifier: resumes where it stopped, never doubles a line."""
+    import os
+
+    from imagetrail.projections.consumers import ChangeNotifier
+
+    if not (file_ or webhook):
+        raise UsageError("give --file PATH or --webhook URL")
+    if state_path is None:
+        base = Path(file_).parent if file_ else Path(os.environ.get("XDG_STATE_HOME") or
+                                                     Path.home() / ".local" / "state") / "imagetrail"
+        state_path = str(base / ".imagetrail-notifier.db")
+    notifier = ChangeNotifier(state_path, file=file_, webhook=webhook)
+    try:
+        notifier.run(s.app, follow=follow, poll=poll, pace=pace)
+    except KeyboardInterrupt:
+        return
+
+
 @click.command()
 @click.argument("types", nargs=-1)
 def schema(types):
