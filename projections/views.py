@@ -110,7 +110,7 @@ class CurrentStateView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as c:
             for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions"):
                 c.execute(f"DELETE FROM {table}")
-            c.execute("DELETE FROM tracking")
+            c.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
 
     # -- reading --------------------------------------------------------------------------
 

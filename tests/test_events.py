@@ -81,11 +81,11 @@ def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, store_url, m
     real_commit = ImageTrail.commit
     raced = []
 
-    def commit_after_a_rival(self, uow, outcome, command):
+    def commit_after_a_rival(self, uow, outcome, command, **options):
         if self is app and not raced:
             raced.append(True)
             other.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:21"])  # lands between our read and write
-        return real_commit(self, uow, outcome, command)
+        return real_commit(self, uow, outcome, command, **options)
 
     monkeypatch.setattr(ImageTrail, "commit", commit_after_a_rival)
     outcome = app.set_image_lookup("demo", ["keycloak"])
