@@ -164,3 +164,21 @@ def rollback(s, target, to_position, to_time, steps, dry_run, reason):
         click.echo("(dry run: nothing was written)")
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
+
+
+@click.command()
+@click.pass_obj
+def verify(s):
+    """Check the log's hash chain: ok with the count and head hash, or where and why it breaks."""
+    from imagetrail.engine.chain import verify as walk
+
+    recorder = s.app.recorder
+    if not hasattr(recorder, "chained_records"):
+        raise UsageError("verify needs a persistent store: sqlite:///PATH.db or kafka://HOST:PORT/TOPIC")
+    verdict = walk(recorder.chained_records())
+    if verdict.ok:
+        click.echo(f"ok: {verdict.count} events, head {verdict.head}")
+        return
+    click.echo(f"error: the log is broken at position {verdict.position}: {verdict.problem} "
+               f"({verdict.count} events before it verify)", err=True)
+    raise SystemExit(1)

@@ -516,7 +516,7 @@ def demo(keep):
 
 from imagetrail.cli import audit, events  # noqa: E402  (commands registered on the group below)
 
-for command in (audit.history, audit.log_, audit.rollback, events.events, events.schema):
+for command in (audit.history, audit.log_, audit.rollback, audit.verify, events.events, events.schema):
     cli.add_command(command)
 
 

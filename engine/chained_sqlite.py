@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from imagetrail.engine.chain import GENESIS, ChainedRecord, content_hash, link
@@ -30,6 +30,30 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute("INSERT INTO event_chain VALUES (?, ?, ?)", (position, content, previous))
         return ids
 
+    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
+                             topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> list[Notification]:
+        """Only linked events: a row written around imagetrail is reported by `verify`, and
+        never fed to projections or consumers."""
+        sql = (f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state FROM "
+               f"{self.events_table_name} e JOIN event_chain ch ON ch.notification_id = e.rowid WHERE 1 = 1")
+        params: list[Any] = []
+        if start is not None:
+            sql += " AND e.rowid >= ?" if inclusive_of_start else " AND e.rowid > ?"
+            params.append(start)
+        if stop is not None:
+            sql += " AND e.rowid <= ?"
+            params.append(stop)
+        if topics:
+            sql += f" AND e.topic IN ({','.join('?' * len(topics))})"
+            params += list(topics)
+        sql += " ORDER BY e.rowid LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            rows = c.fetchall()
+        return [Notification(id=r[0], originator_id=self.convert_originator_id(r[1]), originator_version=r[2],
+                             topic=r[3], state=bytes(r[4])) for r in rows]
+
     def chained_records(self) -> Iterator[ChainedRecord]:
         """Every stored event with its link, in position order (a LEFT JOIN: unlinked rows show up)."""
         last = 0
@@ -42,5 +66,6 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             if not rows:
                 return
             for r in rows:
-                yield ChainedRecord(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6])
+                state = r[4].encode() if isinstance(r[4], str) else bytes(r[4])  # a tampered row may hold text
+                yield ChainedRecord(r[0], r[1], r[2], r[3], state, r[5], r[6])
             last = rows[-1][0]

@@ -44,7 +44,11 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
+from imagetrail.engine import chain
+from imagetrail.engine.chain import GENESIS
+
 WRITER_ATTEMPTS = 6
+MIRROR_FORMAT = "v2"  # bump when the mirror's tables change: an old cache is left and rebuilt
 HEADER_PREFIX = "imagetrail_"
 
 
@@ -136,7 +140,7 @@ class Mirror:
         self.db.executescript("""
             CREATE TABLE IF NOT EXISTS events (
                 position INTEGER PRIMARY KEY, originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,
-                topic TEXT NOT NULL, state BLOB NOT NULL, batch_id TEXT NOT NULL);
+                topic TEXT NOT NULL, state BLOB NOT NULL, batch_id TEXT NOT NULL, content TEXT, link TEXT);
             CREATE UNIQUE INDEX IF NOT EXISTS events_by_originator ON events (originator_id, originator_version);
             CREATE INDEX IF NOT EXISTS events_by_batch ON events (batch_id);
             CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, position);
@@ -158,7 +162,7 @@ class Mirror:
                     return
                 for record in records:
                     try:
-                        self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)", record)
+                        self.db.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", record)
                     except sqlite3.IntegrityError:
                         foreign.append((record[0], "duplicate (aggregate, version)"))
                 for position, reason in foreign:
@@ -219,6 +223,10 @@ class Mirror:
         params.append(limit)
         return self.db.execute(sql, params).fetchall()
 
+    def last_link(self) -> str:
+        row = self.db.execute("SELECT link FROM events ORDER BY position DESC LIMIT 1").fetchone()
+        return row[0] if row and row[0] else GENESIS
+
     def max_position(self) -> int | None:
         return self.db.execute("SELECT MAX(position) FROM events").fetchone()[0]
 
@@ -258,6 +266,7 @@ class KafkaLog:
         self._consumer: Any = None
         self._producer: Any = None
         self._uncommitted: Any = None  # a read_uncommitted consumer: the high watermark
+        self._next_offset = 0
         self.identity: tuple[str, str] | None = None
         self._local = threading.local()  # the current operation's deadline, per thread
         self.caught_up_at = 0.0
@@ -302,7 +311,7 @@ class KafkaLog:
         with self.lock:
             if self._mirror is None:
                 cluster_id, topic_id = self.ensure_topic()
-                path = Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.db"
+                path = Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{MIRROR_FORMAT}.db"
                 self._mirror = Mirror(path)
             return self._mirror
 
@@ -493,6 +502,7 @@ class KafkaLog:
             stable = self._call("list offsets", self.consumer().end_offsets, [tp])[tp]
             high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
             if stable >= high:
+                self._next_offset = high  # our batch will start here: nobody else can write now
                 return
             if self.remaining() <= 0.2:  # stop while there is budget left to say why
                 raise OperationalError(
@@ -517,10 +527,15 @@ class KafkaLog:
         producer.begin_transaction()
         futures = []
         now = datetime.now(timezone.utc)
+        previous = self.mirror.last_link()
         for index, event in enumerate(stored_events):
-            futures.append(producer.send(
-                self.settings.topic, partition=0, key=str(event.originator_id).encode(), value=event.state,
-                headers=self._headers(event, batch_id, index, len(stored_events), now)))
+            # as the only writer, with LSO == HW, our records take the next offsets in order
+            content = chain.content_hash(event.originator_id, event.originator_version, event.topic, event.state)
+            previous = chain.link(previous, content, self._next_offset + index + 1)
+            headers = self._headers(event, batch_id, index, len(stored_events), now)
+            headers += [(HEADER_PREFIX + "content", content.encode()), (HEADER_PREFIX + "chain", previous.encode())]
+            futures.append(producer.send(self.settings.topic, partition=0, key=str(event.originator_id).encode(),
+                                         value=event.state, headers=headers))
         # kafka-python's commit has no timeout of its own: bound it from a helper thread
         outcome: list[BaseException | None] = []
         worker = threading.Thread(target=lambda: outcome.append(_try(producer.commit_transaction)), daemon=True)
@@ -558,6 +573,27 @@ class KafkaLog:
             (HEADER_PREFIX + "batch_size", str(size).encode()),
             (HEADER_PREFIX + "writer", self.writer.encode()),
         ]
+
+    def chained_records(self) -> Iterator[chain.ChainedRecord]:
+        """Every committed record of the topic itself (not the mirror), for `verify`."""
+        kafka = _kafka()
+        consumer = self._call("a consumer connection", kafka.KafkaConsumer, group_id=None,
+                              enable_auto_commit=False, isolation_level="read_committed", **self.settings.client_config())
+        try:
+            tp = self._partition()
+            consumer.assign([tp])
+            consumer.seek_to_beginning(tp)
+            end = self._call("list offsets", consumer.end_offsets, [tp])[tp]
+            while consumer.position(tp) < end:
+                for record in consumer.poll(timeout_ms=500, max_records=2000).get(tp, []):
+                    row = _decode(record)
+                    if isinstance(row, str):
+                        yield chain.ChainedRecord(record.offset + 1, None, None, None, None, None, None)
+                    else:
+                        position, originator_id, version, topic, state, _, content, link = row
+                        yield chain.ChainedRecord(position, originator_id, version, topic, state, content, link)
+        finally:
+            consumer.close()
 
     def close(self) -> None:
         with self.lock:
@@ -618,7 +654,9 @@ def _decode(record: Any) -> tuple | str:
         return "not written by imagetrail (missing or invalid imagetrail headers)"
     if record.value is None:
         return "tombstone (no value)"
-    return (record.offset + 1, originator_id, version, topic, record.value, batch_id)
+    content, link = headers.get(HEADER_PREFIX + "content"), headers.get(HEADER_PREFIX + "chain")
+    return (record.offset + 1, originator_id, version, topic, record.value, batch_id,
+            content.decode() if content else None, link.decode() if link else None)
 
 
 def _originator_id(value: str) -> UUID | str:
@@ -673,6 +711,9 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     @property
     def views_path(self) -> str:
         return self.log.views_path
+
+    def chained_records(self) -> Iterator[chain.ChainedRecord]:
+        return self.log.chained_records()
 
 
 class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):

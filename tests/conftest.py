@@ -100,11 +100,15 @@ STORES = ["sqlite", "kafka"]
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: the test inspects the SQLite store's files")
+    config.addinivalue_line("markers", "kafka_only: the test writes to the Kafka topic directly")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked sqlite_only run once, on SQLite; the rest run on every store."""
-    kept = [i for i in items if not (i.get_closest_marker("sqlite_only") and "[kafka" in i.nodeid)]
+    """Tests marked sqlite_only or kafka_only run on that store; the rest run on every store."""
+    def other_store(item) -> bool:
+        return bool((item.get_closest_marker("sqlite_only") and "[kafka" in item.nodeid)
+                    or (item.get_closest_marker("kafka_only") and "[sqlite" in item.nodeid))
+    kept = [i for i in items if not other_store(i)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
