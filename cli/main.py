@@ -452,6 +452,17 @@ def rollout_resume(s: Session, resource):
     report(s.app.resume(s.namespace, split_resource(resource), actor=s.actor))
 
 
+@rollout.command("undo")
+@click.argument("resource")
+@click.option("--to-revision", type=click.IntRange(min=1), help="The revision to go back to (default: the previous).")
+@click.option("--reason", default="", help="Why: recorded on the events.")
+@pass_session
+def rollout_undo(s: Session, resource, to_revision, reason):
+    """Set a Deployment's template back to an earlier revision (refused for containers that follow a tag)."""
+    report(s.app.undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision, actor=s.actor,
+                              reason=reason))
+
+
 @rollout.command("history")
 @click.argument("resource")
 @at_option

@@ -603,6 +603,20 @@ class ImageTrail(Application):
     # -- rollback -----------------------------------------------------------------------------
 
     @retry_on_conflict
+    def undo_rollout(self, namespace: str, name: str, *, to_revision: int | None = None,
+                     actor: str | None = None, reason: str = "") -> Outcome:
+        description = f"imagetrail rollout undo deployment/{name}" + (
+            f" --to-revision {to_revision}" if to_revision else "")
+        with self.command(description, actor, reason) as (uow, outcome):
+            deployment = self._deployment(uow, namespace, name)
+            if deployment.undo(to_revision):
+                outcome.lines.append(f"deployment.apps/{name} rolled back")
+            else:
+                outcome.lines.append(f"deployment.apps/{name} skipped rollback (current template already "
+                                     "matches that revision)")
+        return outcome
+
+    @retry_on_conflict
     def rollback(self, namespace: str, stream_name: str, tag: str, *, image: str, pull_spec: str,
                  position: int, dry_run: bool = False, actor: str | None = None, reason: str = "") -> Outcome:
         """Move a tag back to the image it had at `position` (found by the read side), with

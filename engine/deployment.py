@@ -228,6 +228,34 @@ class Deployment(Aggregate[DeploymentState]):
         self.trigger_event(self.ImagesChanged, changes=changes)
         return True
 
+    def undo(self, to_revision: int | None = None) -> dict[str, str]:
+        """`rollout undo`: set the template back to a revision's images (the previous one by default).
+
+        A container that follows a tag through an automatic trigger is refused: the trigger
+        would set it straight back (openshift/origin#25662). Roll the tag back instead.
+        Returns the images changed (empty when the template already matches).
+        """
+        revisions = self.state.revisions
+        if to_revision is None:
+            if len(revisions) < 2:
+                raise NotFound(f'no rollout history found for deployment "{self.name}"')
+            target = revisions[-2]
+        else:
+            target = next((r for r in revisions if r.number == to_revision), None)
+            if target is None:
+                raise NotFound(f"unable to find specified revision {to_revision} in history")
+        changes = {c: image for c, image in target.images.items()
+                   if self.state.container(c) is not None and self.state.container(c).image != image}
+        for container in changes:
+            trigger = self.state.auto_trigger_for(container)
+            if trigger is not None:
+                raise Invalid(
+                    f'container "{container}" follows image stream tag {trigger.source.name} through an automatic '
+                    "trigger, which would set it back at once (openshift/origin#25662); roll the tag back instead: "
+                    f"imagetrail rollback {trigger.source.name} --steps 1 (or make the trigger manual first)")
+        self.set_images(changes, Cause(kind="rollback"))
+        return changes
+
     def set_triggers_annotation(self, annotation: str | None) -> bool:
         if self.state.triggers_annotation == annotation:
             return False
