@@ -117,49 +117,70 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", required=False)
 @click.option("--to-position", type=click.IntRange(min=1), help="Restore what the tag had at this log position.")
 @click.option("--to-time", help="Restore what the tag had at this time (RFC 3339, or a duration ago: 2h).")
 @click.option("--steps", type=click.IntRange(min=1), help="Restore the image the tag had N changes ago.")
+@click.option("--all", "all_tags", is_flag=True, help="Every tag of the namespace (with --to-time or --to-position).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
 @click.pass_obj
-def rollback(s, target, to_position, to_time, steps, dry_run, reason):
-    """Move IS:TAG back to an image it had before, by new events (history is never rewritten).
+def rollback(s, target, to_position, to_time, steps, all_tags, dry_run, reason):
+    """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
+    events: history is never rewritten.
 
     The tag is pinned to that exact digest, so scheduled import and alias following stop
     and automation cannot move it forward again. Deployments that follow the tag roll back
     in the same atomic write. The plan comes first; --dry-run prints only the plan.
     """
+    from imagetrail.engine.application import RollbackTarget
+
     if sum(x is not None for x in (to_position, to_time, steps)) != 1:
         raise UsageError("give exactly one of --to-position, --to-time or --steps")
-    if ":" not in target or "/" in target:
-        raise UsageError(f'"{target}" must be IS:TAG')
-    stream, tag = target.split(":", 1)
-    if s.view.get("imagestream", s.namespace, stream) is None:
-        raise UsageError(f'imagestreams.image.openshift.io "{stream}" not found')
-    changes = s.view.tag_history(s.namespace, stream, tag)
-    if steps is not None:
-        if steps >= len(changes):
-            raise UsageError(f"{target} has only {len(changes) - 1} earlier positions (see imagetrail history {target})")
-        chosen, position = changes[steps], changes[steps]["position"]
+    if all_tags == bool(target):
+        raise UsageError("give IS:TAG, or --all for every tag of the namespace")
+    if all_tags and steps is not None:
+        raise UsageError("--all needs --to-time or --to-position: --steps counts one tag's changes")
+    position = to_position
+    if to_time is not None:
+        position = s.view.position_at(parse_time(to_time, "--to-time"))
+        if position is None:
+            raise UsageError(f"nothing was recorded at or before {to_time}")
+    if all_tags:
+        tags = [(st.name, tag) for st in s.view.list("imagestream", s.namespace) for tag in sorted(st.status_tags)]
     else:
-        if to_time is not None:
-            position = s.view.position_at(parse_time(to_time, "--to-time"))
-            if position is None:
-                raise UsageError(f"nothing was recorded at or before {to_time}")
+        if ":" not in target or "/" in target:
+            raise UsageError(f'"{target}" must be IS:TAG')
+        if s.view.get("imagestream", s.namespace, target.split(":", 1)[0]) is None:
+            raise UsageError(f'imagestreams.image.openshift.io "{target.split(":", 1)[0]}" not found')
+        tags = [tuple(target.split(":", 1))]
+    targets, skipped = [], []
+    for stream, tag in tags:
+        changes = s.view.tag_history(s.namespace, stream, tag)
+        if steps is not None:
+            if steps >= len(changes):
+                raise UsageError(f"{stream}:{tag} has only {len(changes) - 1} earlier positions "
+                                 f"(see imagetrail history {stream}:{tag})")
+            chosen, at = changes[steps], changes[steps]["position"]
         else:
-            position = to_position
-        chosen = next((c for c in changes if c["position"] <= position), None)
-    if chosen is None or chosen["new_image"] is None:
-        raise UsageError(f"{target} had no image at position {position} (see imagetrail history {target})")
-    outcome = s.app.rollback(s.namespace, stream, tag, image=chosen["new_image"], pull_spec=chosen["new_pull_spec"],
-                             position=position, dry_run=dry_run, actor=s.actor, reason=reason)
-    click.echo(f"Plan for {target} → position {position}:")
+            chosen, at = next((c for c in changes if c["position"] <= position), None), position
+        if chosen is None or chosen["new_image"] is None:
+            if not all_tags:
+                raise UsageError(f"{stream}:{tag} had no image at position {at} (see imagetrail history {stream}:{tag})")
+            skipped.append(f"{stream}:{tag}")
+            continue
+        targets.append(RollbackTarget(stream, tag, chosen["new_image"], chosen["new_pull_spec"], at))
+    if not targets:
+        raise UsageError(f"no tag of namespace {s.namespace} had an image at position {position}")
+    outcome = s.app.rollback(s.namespace, targets, dry_run=dry_run, actor=s.actor, reason=reason)
+    label = target or f"every tag of {s.namespace}"
+    click.echo(f"Plan for {label} → position {max(t.position for t in targets)}:")
     for line in outcome.plan or ["nothing to change"]:
         click.echo(f"  {line}")
     for line in outcome.lines:
         click.echo(line)
+    for name in skipped:
+        click.echo(f"Tag {name} had no image then; left as it is.")
     if dry_run:
         click.echo("(dry run: nothing was written)")
     for line in outcome.warnings:

@@ -51,6 +51,17 @@ class ImportFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class RollbackTarget:
+    """What a tag had at a past position, as the read side found it."""
+
+    stream: str
+    tag: str
+    image: str
+    pull_spec: str
+    position: int
+
+
 @dataclass
 class Outcome:
     """What a command did, for the CLI to report."""
@@ -617,20 +628,23 @@ class ImageTrail(Application):
         return outcome
 
     @retry_on_conflict
-    def rollback(self, namespace: str, stream_name: str, tag: str, *, image: str, pull_spec: str,
-                 position: int, dry_run: bool = False, actor: str | None = None, reason: str = "") -> Outcome:
-        """Move a tag back to the image it had at `position` (found by the read side), with
+    def rollback(self, namespace: str, targets: list[RollbackTarget], *, dry_run: bool = False,
+                 actor: str | None = None, reason: str = "") -> Outcome:
+        """Move tags back to the images they had at a position (found by the read side), with
         every trigger reaction, in one atomic save; or, with `dry_run`, only say what would happen."""
-        description = f"imagetrail rollback {stream_name}:{tag} --to-position {position}"
+        names = " ".join(f"{t.stream}:{t.tag}" for t in targets)
+        description = f"imagetrail rollback {names} --to-position {max(t.position for t in targets)}"
         with self.command(description, actor, reason, plan=True, dry_run=dry_run) as (uow, outcome):
-            stream = uow.get(ImageStream, namespace, stream_name)
-            if stream is None:
-                raise NotFound(f'imagestreams.image.openshift.io "{stream_name}" not found')
-            if stream.roll_back(tag, pull_spec, image, position):
-                verb = "would roll" if dry_run else "rolled"
-                outcome.lines.append(f"Tag {stream_name}:{tag} {verb} back to {pull_spec} (position {position}).")
-            else:
-                outcome.lines.append(f"Tag {stream_name}:{tag} already points to {pull_spec}; nothing to do.")
+            for target in targets:
+                stream = uow.get(ImageStream, namespace, target.stream)
+                if stream is None:
+                    raise NotFound(f'imagestreams.image.openshift.io "{target.stream}" not found')
+                where = f"{target.stream}:{target.tag}"
+                if stream.roll_back(target.tag, target.pull_spec, target.image, target.position):
+                    verb = "would roll" if dry_run else "rolled"
+                    outcome.lines.append(f"Tag {where} {verb} back to {target.pull_spec} (position {target.position}).")
+                else:
+                    outcome.lines.append(f"Tag {where} already points to {target.pull_spec}; nothing to do.")
         return outcome
 
     # -- apply ------------------------------------------------------------------------------

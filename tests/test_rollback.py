@@ -84,3 +84,19 @@ def test_rollback_refuses_what_it_cannot_do_and_writes_nothing(keycloak):
     assert keycloak.fails("rollback nope:1 --steps 1").err == \
         'error: imagestreams.image.openshift.io "nope" not found\n'
     assert keycloak.event_count() == before
+
+
+def test_rollback_all_restores_every_tag_of_the_namespace_in_one_command(keycloak):
+    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20.0.3")
+    keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20")
+    keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:new")  # did not exist then
+    out = keycloak(f"rollback --all --to-position {position}").out
+    assert "Tag keycloak:new had no image then; left as it is." in out
+    assert keycloak.history("20.0.3")[0] == B and keycloak.history("20")[0] == A
+    assert keycloak.history("new") == [C]
+    assert keycloak.image() == f"{KEYCLOAK}@{A}"
+    moves = json.loads(keycloak("history keycloak:20 -o json").out)[0], \
+        json.loads(keycloak("history keycloak:20.0.3 -o json").out)[0]
+    assert moves[0]["correlation_id"] == moves[1]["correlation_id"]  # one atomic command
+    assert keycloak.fails("rollback --all --steps 1").err.startswith("error: --all needs --to-time or --to-position")
