@@ -1,4 +1,9 @@
-"""Stores pydantic events as JSON: the wire form event consumers read."""
+"""Stores pydantic events as JSON: the wire form event consumers read.
+
+Event types are versioned: a class with `class_version: ClassVar[int] = N` (N > 1)
+stores "class_version": N, and old events are brought up to date on reading by its
+static `upcast_v1_v2(state)`, `upcast_v2_v3(state)`, … methods, as eventsourcing does.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from pydantic import BaseModel
 class PydanticMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         assert isinstance(domain_event, BaseModel)
-        state = self.transcoder.encode(domain_event.model_dump(mode="json"))
+        data = domain_event.model_dump(mode="json")
+        version = getattr(type(domain_event), "class_version", 1)
+        if version > 1:
+            data["class_version"] = version
+        state = self.transcoder.encode(data)
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
@@ -31,4 +40,9 @@ class PydanticMapper(Mapper):
         if self.compressor:
             state = self.compressor.decompress(state)
         cls = resolve_topic(stored_event.topic)
-        return cls.model_validate(self.transcoder.decode(state))
+        data = self.transcoder.decode(state)
+        version, current = data.pop("class_version", 1), getattr(cls, "class_version", 1)
+        while version < current:
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
+            version += 1
+        return cls.model_validate(data)
