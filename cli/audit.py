@@ -122,10 +122,12 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
 @click.option("--to-time", help="Restore what the tag had at this time (RFC 3339, or a duration ago: 2h).")
 @click.option("--steps", type=click.IntRange(min=1), help="Restore the image the tag had N changes ago.")
 @click.option("--all", "all_tags", is_flag=True, help="Every tag of the namespace (with --to-time or --to-position).")
+@click.option("--restore-spec", is_flag=True,
+              help="Restore the tag's spec as it was (e.g. the alias), not the digest; it resolves anew.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
 @click.pass_obj
-def rollback(s, target, to_position, to_time, steps, all_tags, dry_run, reason):
+def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry_run, reason):
     """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
     events: history is never rewritten.
 
@@ -146,6 +148,10 @@ def rollback(s, target, to_position, to_time, steps, all_tags, dry_run, reason):
         position = s.view.position_at(parse_time(to_time, "--to-time"))
         if position is None:
             raise UsageError(f"nothing was recorded at or before {to_time}")
+    if restore_spec:
+        if all_tags or steps is not None:
+            raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
+        return _restore_spec(s, target, position, dry_run, reason)
     if all_tags:
         tags = [(st.name, tag) for st in s.view.list("imagestream", s.namespace) for tag in sorted(st.status_tags)]
     else:
@@ -185,6 +191,30 @@ def rollback(s, target, to_position, to_time, steps, all_tags, dry_run, reason):
         click.echo("(dry run: nothing was written)")
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
+
+
+def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str) -> None:
+    from imagetrail.projections.asof import AsOf
+
+    if not target or ":" not in target:
+        raise UsageError("--restore-spec needs IS:TAG")
+    stream, tag = target.split(":", 1)
+    past = AsOf(s.app, s.view, position)
+    state = past.get("imagestream", s.namespace, stream)
+    spec = state.spec_tags.get(tag) if state else None
+    if spec is None:
+        raise UsageError(f"{target} had no spec at position {position} (see imagetrail history {target})")
+    outcome = s.app.restore_spec(s.namespace, stream, spec, past.position, dry_run=dry_run, actor=s.actor,
+                                 reason=reason)
+    click.echo(f"Plan for {target} → its spec at position {past.position}:")
+    for line in outcome.plan or ["nothing to change"]:
+        click.echo(f"  {line}")
+    for line in outcome.lines:
+        click.echo(line)
+    if dry_run:
+        click.echo("(dry run: nothing was written)")
+    for failure in outcome.failures:
+        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
 
 
 @click.command()

@@ -628,6 +628,24 @@ class ImageTrail(Application):
         return outcome
 
     @retry_on_conflict
+    def restore_spec(self, namespace: str, stream_name: str, spec: TagReference, position: int, *,
+                     dry_run: bool = False, actor: str | None = None, reason: str = "") -> Outcome:
+        """Put back a tag's spec exactly as it was at `position` (an alias stays an alias), and
+        resolve it now, as the API server does for a spec change."""
+        description = f"imagetrail rollback {stream_name}:{spec.name} --restore-spec --to-position {position}"
+        with self.command(description, actor, reason, plan=True, dry_run=dry_run) as (uow, outcome):
+            stream = uow.get(ImageStream, namespace, stream_name)
+            if stream is None:
+                raise NotFound(f'imagestreams.image.openshift.io "{stream_name}" not found')
+            source = f"{spec.source.kind} {spec.source.name}" if spec.source else "no source"
+            self.set_tag(uow, namespace, stream_name, spec.model_copy(update={"generation": 0}), outcome)
+            now = stream.state.resolve(spec.name)
+            verb = "would be" if dry_run else "is"
+            outcome.lines.append(f"Tag {stream_name}:{spec.name} {verb} set back to {source} (as at position "
+                                 f"{position}); it resolves now to {now or 'nothing yet'}.")
+        return outcome
+
+    @retry_on_conflict
     def rollback(self, namespace: str, targets: list[RollbackTarget], *, dry_run: bool = False,
                  actor: str | None = None, reason: str = "") -> Outcome:
         """Move tags back to the images they had at a position (found by the read side), with

@@ -100,3 +100,16 @@ def test_rollback_all_restores_every_tag_of_the_namespace_in_one_command(keycloa
         json.loads(keycloak("history keycloak:20.0.3 -o json").out)[0]
     assert moves[0]["correlation_id"] == moves[1]["correlation_id"]  # one atomic command
     assert keycloak.fails("rollback --all --steps 1").err.startswith("error: --all needs --to-time or --to-position")
+
+
+def test_restore_spec_puts_the_alias_back_and_resolves_it_now(keycloak):
+    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")          # 20 is no longer an alias
+    keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20.0.2")      # and its old source has moved since
+    out = keycloak(f"rollback keycloak:20 --restore-spec --to-position {position}").out
+    assert f"it resolves now to {KEYCLOAK}@{C}" in out
+    spec = next(t for t in keycloak.stream()["spec"]["tags"] if t["name"] == "20")
+    assert spec["from"] == {"kind": "ImageStreamTag", "name": "keycloak:20.0.2"}
+    assert keycloak.history("20")[0] == C and keycloak.image() == f"{KEYCLOAK}@{C}"
+    keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20.0.2")      # it follows again
+    assert keycloak.image() == f"{KEYCLOAK}@{B}"
