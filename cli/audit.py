@@ -73,9 +73,10 @@ def history(s, resource, output, limit):
     if output:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = [["POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]]
+    table = [["REV", "POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]]
     for r in rows:
-        table.append([str(r["position"]), when(r["timestamp"]), r["actor"], r["change"], short(r["old_image"]),
+        table.append([str(r["revision"]), str(r["position"]), when(r["timestamp"]), r["actor"], r["change"],
+                      short(r["old_image"]),
                       short(r["new_image"]), ",".join(r["deployments"]) or "-", r["correlation_id"][:8]])
     click.echo(printers.table(table), nl=False)
 
@@ -121,13 +122,15 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
 @click.option("--to-position", type=click.IntRange(min=1), help="Restore what the tag had at this log position.")
 @click.option("--to-time", help="Restore what the tag had at this time (RFC 3339, or a duration ago: 2h).")
 @click.option("--steps", type=click.IntRange(min=1), help="Restore the image the tag had N changes ago.")
+@click.option("--to-revision", type=click.IntRange(min=1),
+              help="Restore the tag's revision K: its K-th change, oldest first (REV in imagetrail history).")
 @click.option("--all", "all_tags", is_flag=True, help="Every tag of the namespace (with --to-time or --to-position).")
 @click.option("--restore-spec", is_flag=True,
               help="Restore the tag's spec as it was (e.g. the alias), not the digest; it resolves anew.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
 @click.pass_obj
-def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry_run, reason):
+def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, restore_spec, dry_run, reason):
     """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
     events: history is never rewritten.
 
@@ -137,19 +140,19 @@ def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry
     """
     from imagetrail.engine.application import RollbackTarget
 
-    if sum(x is not None for x in (to_position, to_time, steps)) != 1:
-        raise UsageError("give exactly one of --to-position, --to-time or --steps")
+    if sum(x is not None for x in (to_position, to_time, steps, to_revision)) != 1:
+        raise UsageError("give exactly one of --to-position, --to-time, --steps or --to-revision")
     if all_tags == bool(target):
         raise UsageError("give IS:TAG, or --all for every tag of the namespace")
-    if all_tags and steps is not None:
-        raise UsageError("--all needs --to-time or --to-position: --steps counts one tag's changes")
+    if all_tags and (steps is not None or to_revision is not None):
+        raise UsageError("--all needs --to-time or --to-position: --steps and --to-revision count one tag's changes")
     position = to_position
     if to_time is not None:
         position = s.view.position_at(parse_time(to_time, "--to-time"))
         if position is None:
             raise UsageError(f"nothing was recorded at or before {to_time}")
     if restore_spec:
-        if all_tags or steps is not None:
+        if all_tags or steps is not None or to_revision is not None:
             raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
         return _restore_spec(s, target, position, dry_run, reason)
     if all_tags:
@@ -163,7 +166,12 @@ def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry
     targets, skipped = [], []
     for stream, tag in tags:
         changes = s.view.tag_history(s.namespace, stream, tag)
-        if steps is not None:
+        if to_revision is not None:
+            if to_revision > len(changes):
+                raise UsageError(f"{stream}:{tag} has {len(changes)} revisions (see imagetrail history {stream}:{tag})")
+            chosen = changes[len(changes) - to_revision]
+            at = chosen["position"]
+        elif steps is not None:
             if steps >= len(changes):
                 raise UsageError(f"{stream}:{tag} has only {len(changes) - 1} earlier positions "
                                  f"(see imagetrail history {stream}:{tag})")
@@ -181,7 +189,7 @@ def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry
     outcome = s.app.rollback(s.namespace, targets, dry_run=dry_run, actor=s.actor, reason=reason)
     label = target or f"every tag of {s.namespace}"
     click.echo(f"Plan for {label} → position {max(t.position for t in targets)}:")
-    for line in outcome.plan or ["nothing to change"]:
+    for line in (outcome.plan or ["nothing to change"]) + _bystanders(s, targets, outcome.plan):
         click.echo(f"  {line}")
     for line in outcome.lines:
         click.echo(line)
@@ -191,6 +199,20 @@ def rollback(s, target, to_position, to_time, steps, all_tags, restore_spec, dry
         click.echo("(dry run: nothing was written)")
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
+
+
+def _bystanders(s, targets, plan: list[str]) -> list[str]:
+    """Deployments that run a rolled-back tag's current image without a trigger: nothing moves them."""
+    lines = []
+    for target in targets:
+        state = s.view.get("imagestream", s.namespace, target.stream)
+        current = state.resolve(target.tag) if state else None
+        for deployment in s.view.list("deployment", s.namespace) if current else []:
+            mentioned = any(line.startswith(f"deployment/{deployment.name}:") for line in plan + lines)
+            if not mentioned and current in deployment.template_images.values():
+                lines.append(f"deployment/{deployment.name}: unchanged (no trigger follows {target.stream}:"
+                             f"{target.tag}; it keeps running {current})")
+    return lines
 
 
 def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str) -> None:

@@ -156,7 +156,10 @@ def tag_history(c: SQLiteCursor, namespace: str, stream: str, tag: str, limit: i
         " WHERE t.namespace = ? AND t.stream = ? AND t.tag = ? ORDER BY t.position DESC LIMIT ?",
         (namespace, stream, tag, -1 if limit is None else limit))
     rows = [dict(r) for r in c.fetchall()]
-    for row in rows:
+    c.execute("SELECT COUNT(*) FROM tag_changes WHERE namespace = ? AND stream = ? AND tag = ?", (namespace, stream, tag))
+    total = c.fetchone()[0]
+    for index, row in enumerate(rows):
+        row["revision"] = total - index  # the tag's changes numbered oldest first
         c.execute("SELECT DISTINCT deployment FROM image_changes WHERE namespace = ? AND cause_stream = ? AND "
                   "cause_tag = ? AND cause_version = ? ORDER BY deployment",
                   (namespace, f"{namespace}/{stream}", tag, row["version"]))

@@ -16,8 +16,8 @@ def test_history_of_a_tag_lists_every_change_newest_first_with_actor_and_rollout
     assert rows[0]["position"] > rows[1]["position"] > rows[2]["position"]
     assert rows[0]["command"] == "imagetrail tag keycloak:20.0.2 keycloak:20"
     table = keycloak("history keycloak:20").out.splitlines()
-    assert table[0].split() == ["POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]
-    assert table[1].split()[2:7] == ["carol", "alias-set", B[:19], A[:19], "mykeycloak"]
+    assert table[0].split() == ["REV", "POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]
+    assert table[1].split()[3:8] == ["carol", "alias-set", B[:19], A[:19], "mykeycloak"]
 
 
 def test_history_shows_alias_following_and_deletion(keycloak):

@@ -78,7 +78,7 @@ def test_rollback_refuses_what_it_cannot_do_and_writes_nothing(keycloak):
     before = keycloak.event_count()
     assert keycloak.fails("rollback keycloak:20 --steps 5").err.startswith("error: keycloak:20 has only 0 earlier")
     assert keycloak.fails("rollback keycloak:20").err == \
-        "error: give exactly one of --to-position, --to-time or --steps\n"
+        "error: give exactly one of --to-position, --to-time, --steps or --to-revision\n"
     assert keycloak.fails("rollback keycloak:20 --to-position 1").err.startswith(
         "error: keycloak:20 had no image at position 1")
     assert keycloak.fails("rollback nope:1 --steps 1").err == \
@@ -113,3 +113,18 @@ def test_restore_spec_puts_the_alias_back_and_resolves_it_now(keycloak):
     assert keycloak.history("20")[0] == C and keycloak.image() == f"{KEYCLOAK}@{C}"
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20.0.2")      # it follows again
     assert keycloak.image() == f"{KEYCLOAK}@{B}"
+
+
+def test_rollback_to_a_revision_and_the_plan_names_deployments_without_a_trigger(keycloak):
+    keycloak(f"create deployment pinned --image {KEYCLOAK}@{A}")  # runs the image, follows nothing
+    keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
+    keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20")
+    revs = [r["revision"] for r in json.loads(keycloak("history keycloak:20 -o json").out)]
+    assert revs == [3, 2, 1]
+    out = keycloak("rollback keycloak:20 --to-revision 2 --dry-run").out
+    assert f"{KEYCLOAK}@{C} → {KEYCLOAK}@{B}" in out
+    keycloak(f"tag {KEYCLOAK}:20.0.2 keycloak:x")  # (another tag, untouched)
+    keycloak("rollback keycloak:20 --to-revision 1")
+    assert keycloak.image() == f"{KEYCLOAK}@{A}"
+    lines = plan(keycloak(f"rollback keycloak:20 --steps 1 --dry-run").out)
+    assert f"deployment/pinned: unchanged (no trigger follows keycloak:20; it keeps running {KEYCLOAK}@{A})" in lines
