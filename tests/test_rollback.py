@@ -126,5 +126,5 @@ def test_rollback_to_a_revision_and_the_plan_names_deployments_without_a_trigger
     keycloak(f"tag {KEYCLOAK}:20.0.2 keycloak:x")  # (another tag, untouched)
     keycloak("rollback keycloak:20 --to-revision 1")
     assert keycloak.image() == f"{KEYCLOAK}@{A}"
-    lines = plan(keycloak(f"rollback keycloak:20 --steps 1 --dry-run").out)
+    lines = plan(keycloak("rollback keycloak:20 --steps 1 --dry-run").out)
     assert f"deployment/pinned: unchanged (no trigger follows keycloak:20; it keeps running {KEYCLOAK}@{A})" in lines
