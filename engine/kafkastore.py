@@ -344,7 +344,10 @@ class KafkaLog:
                         "num_partitions": 1, "replication_factor": s.replication_factor, "configs": configs}})
                 except kafka.errors.TopicAlreadyExistsError:
                     pass  # created concurrently by another process
-                described = self._call("describe topics", admin.describe_topics, [s.topic])[0]
+                # a new topic takes a moment to reach the metadata every broker serves
+                while (described := self._call("describe topics", admin.describe_topics, [s.topic])[0]
+                       )["error_code"] == 3:
+                    time.sleep(0.05)
             if described["error_code"]:
                 raise OperationalError(f"Kafka topic {s.topic}: error code {described['error_code']}")
             resource = ConfigResource(ConfigResourceType.TOPIC, s.topic)
