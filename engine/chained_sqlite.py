@@ -17,6 +17,25 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "CREATE TABLE IF NOT EXISTS event_chain "
                 "(notification_id INTEGER PRIMARY KEY, content TEXT NOT NULL, link TEXT NOT NULL)"]
 
+    def create_table(self) -> None:
+        super().create_table()
+        self._adopt_unlinked_events()
+
+    def _adopt_unlinked_events(self) -> None:
+        """A store written before the chain existed gets linked once, on first open: tamper
+        evidence then covers it from this moment on."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT COUNT(*) FROM event_chain")
+            if c.fetchone()[0]:
+                return
+            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+                      " ORDER BY rowid")
+            previous = GENESIS
+            for position, originator_id, version, topic, state in c.fetchall():
+                content = content_hash(originator_id, version, topic, bytes(state))
+                previous = link(previous, content, position)
+                c.execute("INSERT INTO event_chain VALUES (?, ?, ?)", (position, content, previous))
+
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
                        ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)

@@ -71,10 +71,22 @@ def kind_of(event: Any) -> str:
     return KINDS[type(event).__qualname__]
 
 
-def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) -> None:
-    """Index one event, given the state of its object before and after it."""
-    state = after if after is not None else before
-    summary, tag = _summary(event, before, after)
+def prior(event: Any, state: Any) -> dict[str, Any]:
+    """The little of an object's state before `event` that the index needs (copying the whole
+    state per event would make indexing cost grow with each object's history)."""
+    if state is None:
+        return {}
+    if isinstance(event, (ImageStream.TagMoved, ImageStream.TagDeleted)):
+        head = state.head(event.tag)
+        return {"head": head.model_copy() if head else None}
+    if isinstance(event, Deployment.ImagesChanged):
+        return {"images": dict(state.template_images)}
+    return {}
+
+
+def record(c: SQLiteCursor, position: int, event: Any, before: dict[str, Any], state: Any) -> None:
+    """Index one event, given what `prior` kept of its object before it, and the state after it."""
+    summary, tag = _summary(event, before, state)
     c.execute(
         "INSERT OR REPLACE INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (position, _time(event.timestamp), event.actor, state.namespace, kind_of(event), _object(state), tag,
@@ -84,8 +96,8 @@ def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) 
               ("imagestream" if isinstance(state, ImageStreamState) else "deployment", state.namespace,
                state.name, event.originator_version, position))
     if isinstance(event, (ImageStream.TagMoved, ImageStream.TagDeleted)):
-        old = before.head(event.tag) if before is not None else None
-        new = after.head(event.tag) if isinstance(event, ImageStream.TagMoved) else None
+        old = before.get("head")
+        new = state.head(event.tag) if isinstance(event, ImageStream.TagMoved) else None
         change = TAG_CHANGE_KINDS[event.change] if isinstance(event, ImageStream.TagMoved) else "delete"
         c.execute(
             "INSERT OR REPLACE INTO tag_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -95,7 +107,7 @@ def record(c: SQLiteCursor, position: int, event: Any, before: Any, after: Any) 
              new.docker_image_reference if new else None),
         )
     elif isinstance(event, Deployment.ImagesChanged):
-        old_images = before.template_images if before is not None else {}
+        old_images = before.get("images", {})
         for change in event.changes:
             cause = change.cause
             c.execute(
@@ -117,10 +129,10 @@ def _short(image: str | None) -> str:
     return f"{image[:19]}…" if image and len(image) > 19 else (image or "<none>")
 
 
-def _summary(event: Any, before: Any, after: Any) -> tuple[str, str | None]:
+def _summary(event: Any, before: dict[str, Any], after: Any) -> tuple[str, str | None]:
     """A human line for the log, and the tag the event is about (if any)."""
     if isinstance(event, ImageStream.TagMoved):
-        old = before.head(event.tag) if before is not None else None
+        old = before.get("head")
         via = f" (from {event.source})" if event.source else ""
         return f"{after.name}:{event.tag} {_short(old.image if old else None)} → {_short(event.item.image)}{via}", \
             event.tag
@@ -131,7 +143,7 @@ def _summary(event: Any, before: Any, after: Any) -> tuple[str, str | None]:
     if isinstance(event, ImageStream.ImportFailed):
         return f"{after.name}:{event.tag} import failed: {event.condition.message}", event.tag
     if isinstance(event, ImageStream.TagDeleted):
-        return f"{before.name}:{event.tag} deleted", event.tag
+        return f"{after.name}:{event.tag} deleted", event.tag
     if isinstance(event, ImageStream.LookupPolicySet):
         return f"image lookup local={str(event.local).lower()}", None
     if isinstance(event, (ImageStream.Created, Deployment.Created)):

@@ -72,7 +72,7 @@ class CurrentStateView(SQLiteTrackingRecorder):
                 if entry is None:
                     entry = states[event.originator_id] = [
                         kind_name, self._load(c, event.originator_id, state_class), 0]
-                before = entry[1].model_copy(deep=True) if entry[1] is not None else None
+                before = audit.prior(event, entry[1])
                 if isinstance(event, Aggregate.Created):
                     entry[1] = event.initial_state()
                 else:

@@ -60,3 +60,21 @@ def test_a_forged_kafka_record_is_caught(keycloak):
     with KafkaProducer(bootstrap_servers=keycloak.kafka) as producer:
         producer.send(keycloak.topic, key=last.key, value=last.value, headers=last.headers).get(timeout=10)
     assert "broken chain" in keycloak.fails("verify").err
+
+
+def test_a_store_written_before_the_chain_is_adopted_on_first_open(tmp_path, snapshot_file):
+    from conftest import SNAPSHOT
+
+    from imagetrail.engine.application import ImageTrail
+    from imagetrail.engine.resolver import Resolver
+    from imagetrail.engine.stores import StoreConfig, parse_store
+
+    store = parse_store(f"sqlite:///{tmp_path}/old.db")
+    unchained = {k: v for k, v in store.env.items() if k != "APPLICATION_RECORDER_TOPIC"}
+    old = ImageTrail(StoreConfig(store.url, unchained, store.views_path), Resolver(SNAPSHOT))
+    old.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
+    new = ImageTrail(store, Resolver(SNAPSHOT))
+    assert len(new.recorder.select_notifications(start=None, limit=100)) == 2  # still visible
+    from imagetrail.engine.chain import verify
+    verdict = verify(new.recorder.chained_records())
+    assert verdict.ok and verdict.count == 2
