@@ -34,6 +34,7 @@ TABLES = [
     " version INTEGER NOT NULL, change TEXT NOT NULL, source TEXT, old_image TEXT, old_pull_spec TEXT,"
     " new_image TEXT, new_pull_spec TEXT)",
     "CREATE INDEX IF NOT EXISTS tag_changes_by_tag ON tag_changes (namespace, stream, tag, position)",
+    "CREATE INDEX IF NOT EXISTS tag_changes_by_version ON tag_changes (namespace, stream, tag, version)",
     # every container image change of a Deployment, with its cause: `imagetrail history deployment/NAME`
     "CREATE TABLE IF NOT EXISTS image_changes ("
     " position INTEGER NOT NULL, namespace TEXT NOT NULL, deployment TEXT NOT NULL, container TEXT NOT NULL,"
@@ -172,9 +173,10 @@ def tag_history(c: SQLiteCursor, namespace: str, stream: str, tag: str, limit: i
     total = c.fetchone()[0]
     for index, row in enumerate(rows):
         row["revision"] = total - index  # the tag's changes numbered oldest first
-        c.execute("SELECT DISTINCT deployment FROM image_changes WHERE namespace = ? AND cause_stream = ? AND "
-                  "cause_tag = ? AND cause_version = ? ORDER BY deployment",
-                  (namespace, f"{namespace}/{stream}", tag, row["version"]))
+        # by the cause index alone (cause_stream names the namespace): a namespace filter here
+        # made SQLite pick the per-Deployment index and scan every image change of the namespace
+        c.execute("SELECT DISTINCT deployment FROM image_changes WHERE cause_stream = ? AND cause_tag = ?"
+                  " AND cause_version = ? ORDER BY deployment", (f"{namespace}/{stream}", tag, row["version"]))
         row["deployments"] = [r[0] for r in c.fetchall()]
     return rows
 
