@@ -5,6 +5,7 @@ This module only parses arguments and prints; the engine decides everything.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -475,6 +476,35 @@ def rollout_history(s: Session, resource):
         [str(r.number), ",".join(f"{c}={i}" for c, i in r.images.items()), r.change_cause or "<none>"]
         for r in state.revisions]
     click.echo(f"deployment.apps/{name} \n" + printers.table(rows, padding=2), nl=False)
+
+
+# -- doctor ---------------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("resource")
+@click.option("-o", "--output", type=click.Choice(["json"]), help="json: every check as an object.")
+@pass_session
+def doctor(s: Session, resource, output):
+    """Check why a Deployment does or does not follow its image stream tags.
+
+    Each check passes or fails with the command that fixes it; the exit status is 0 only
+    when all pass.
+    """
+    from imagetrail.engine.doctor import examine
+
+    name = split_resource(resource)
+    checks = examine(_get_deployment(s, name), lambda ns, stream: s.view.get("imagestream", ns, stream))
+    if output:
+        click.echo(json.dumps({"deployment": name, "ok": all(c.ok for c in checks),
+                               "checks": [c.as_dict() for c in checks]}, indent=2))
+    else:
+        for c in checks:
+            where = f"[{c.container}] " if c.container else ""
+            click.echo(f"{'PASS' if c.ok else 'FAIL'}  {where}{c.name}: {c.detail}")
+            if c.fix:
+                click.echo(f"      fix: {c.fix}")
+    if not all(c.ok for c in checks):
+        raise SystemExit(1)
 
 
 # -- apply ---------------------------------------------------------------------------------------
