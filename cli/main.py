@@ -514,15 +514,27 @@ def doctor(s: Session, resource, output):
 @pass_session
 def apply(s: Session, filename):
     """Create or update ImageStreams and Deployments from real API objects (kind: List too)."""
+    report(s.app.apply(s.namespace, _read_documents(filename), actor=s.actor))
+
+
+def _read_documents(filename: str) -> list:
     try:
         text = sys.stdin.read() if filename == "-" else open(filename, encoding="utf-8").read()
     except OSError as e:
         raise UsageError(f"cannot read {filename}: {e.strerror}") from None
     try:
-        documents = list(yaml.load_all(text, Loader=KubeYAMLLoader))
+        return list(yaml.load_all(text, Loader=KubeYAMLLoader))
     except yaml.YAMLError as e:
         raise UsageError(f"{filename} is not valid YAML or JSON: {str(e).splitlines()[0]}") from None
-    report(s.app.apply(s.namespace, documents, actor=s.actor))
+
+
+@cli.command("import")
+@click.option("-f", "--filename", "filename", required=True,
+              help="What oc get is|deploy -o yaml|json printed (kind: List too); - for stdin.")
+@pass_session
+def import_(s: Session, filename):
+    """Record a cluster's existing ImageStreams (spec and whole history) and Deployments."""
+    report(s.app.import_cluster(s.namespace, _read_documents(filename), source=filename, actor=s.actor))
 
 
 # -- projections -----------------------------------------------------------------------------------

@@ -665,6 +665,43 @@ class ImageTrail(Application):
                     outcome.lines.append(f"Tag {where} already points to {target.pull_spec}; nothing to do.")
         return outcome
 
+    # -- importing cluster state ------------------------------------------------------------------
+
+    @retry_on_conflict
+    def import_cluster(self, namespace: str, objects: list[dict[str, Any]], *, source: str,
+                       actor: str | None = None) -> Outcome:
+        """Record what a cluster dump shows as bootstrap events: each stream's spec and its whole
+        status history in order (original `created` kept); Deployments as apply records them.
+        Importing the same dump again writes nothing; a newer dump appends only what changed."""
+        reason = f"imported from {source}"
+        items = manifests.flatten(objects)
+        streams = [manifests.parse_cluster_imagestream(o, namespace) for o in items if o.get("kind") == "ImageStream"]
+        deployments = [manifests.parse(o, namespace) for o in items if o.get("kind") == "Deployment"]
+        others = [o for o in items if o.get("kind") not in ("ImageStream", "Deployment")]
+        if others:
+            raise UsageError(f"imagetrail import takes ImageStream and Deployment objects, not "
+                             f'{others[0].get("kind")} "{(others[0].get("metadata") or {}).get("name")}"')
+        with self.command(f"imagetrail import -f {source}", actor, reason) as (uow, outcome):
+            for m in streams:
+                stream = uow.get(ImageStream, m.namespace, m.name)
+                if stream is None:
+                    stream = uow.add(ImageStream.from_cluster(
+                        m.namespace, m.name, repository=m.repository or self.repository_for(m.namespace, m.name),
+                        tags=m.tags,
+                        lookup_local=m.lookup_local, labels=m.labels, annotations=m.annotations,
+                        created=m.created, generation=m.generation))
+                else:
+                    stream.set_lookup_policy(m.lookup_local)
+                    for tag in m.tags:
+                        stream.adopt_spec_tag(tag, m.generation)
+                added = sum(stream.adopt_history(tag, history) for tag, history in sorted(m.history.items()))
+                verb = "imported" if stream.pending_events else "unchanged"
+                outcome.lines.append(f"imagestream.image.openshift.io/{m.name} {verb} "
+                                     f"({len(m.tags)} spec tags, {added} history entries added)")
+            for m in deployments:
+                outcome.lines.append(self._apply_deployment(uow, m))
+        return outcome
+
     # -- apply ------------------------------------------------------------------------------
 
     @retry_on_conflict

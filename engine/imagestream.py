@@ -156,13 +156,18 @@ class ImageStream(Aggregate[ImageStreamState]):
         labels: dict[str, str] = Field(default_factory=dict)
         annotations: dict[str, str] = Field(default_factory=dict)
         spec_tags: list[TagReference] = Field(default_factory=list)
+        # set when the stream is imported from a cluster dump: its own creation time and generations
+        imported_created: datetime | None = None
+        imported_generation: int | None = None
 
         def initial_state(self) -> ImageStreamState:
+            imported = self.imported_generation is not None
             return ImageStreamState(
-                namespace=self.namespace, name=self.name, created=self.timestamp,
+                namespace=self.namespace, name=self.name, created=self.imported_created or self.timestamp,
                 repository=self.repository, lookup_local=self.lookup_local,
                 labels=dict(self.labels), annotations=dict(self.annotations),
-                spec_tags={t.name: t.model_copy(update={"generation": 1}) for t in self.spec_tags},
+                spec_tags={t.name: t if imported else t.model_copy(update={"generation": 1}) for t in self.spec_tags},
+                generation=self.imported_generation or 1,
             )
 
     class SpecTagSet(Aggregate.Event):
@@ -224,6 +229,42 @@ class ImageStream(Aggregate[ImageStreamState]):
             repository=repository, lookup_local=lookup_local, labels=labels or {},
             annotations=annotations or {}, spec_tags=list(tags),
         )
+
+    @classmethod
+    def from_cluster(cls, namespace: str, name: str, *, repository: str, tags: list[TagReference], lookup_local: bool,
+                 labels: dict[str, str], annotations: dict[str, str], created: datetime | None,
+                 generation: int) -> ImageStream:
+        """A stream that already exists on a cluster: its spec and generations as they are there."""
+        return cls._create(
+            cls.Created, id=cls.id_for(namespace, name), namespace=namespace, name=name, repository=repository,
+            lookup_local=lookup_local, labels=labels, annotations=annotations, spec_tags=list(tags),
+            imported_created=created, imported_generation=generation,
+        )
+
+    def adopt_spec_tag(self, ref: TagReference, generation: int) -> bool:
+        """Record a spec tag exactly as a cluster has it (no source processing: it is history)."""
+        if self.state.spec_tags.get(ref.name) == ref:
+            return False
+        self.trigger_event(self.SpecTagSet, tag=ref, generation=max(generation, self.state.generation))
+        return True
+
+    def adopt_history(self, tag: str, items: list[TagEvent]) -> int:
+        """Append the dump's history items this stream lacks, oldest first, as bootstrap events."""
+        known = {(i.docker_image_reference, i.image, i.created) for i in self.state.status_tags.get(tag, TagHistory()).items}
+        head = self.state.head(tag)
+        newer = items
+        for index, item in enumerate(items):  # items are newest first, as the API lists them
+            if head is not None and (item.docker_image_reference, item.image, item.created) == \
+                    (head.docker_image_reference, head.image, head.created):
+                newer = items[:index]
+                break
+        added = 0
+        for item in reversed(newer):
+            if (item.docker_image_reference, item.image, item.created) in known:
+                continue
+            if self._move(tag, item, "bootstrap", "cluster dump", follow=False):
+                added += 1
+        return added
 
     @property
     def namespace(self) -> str:
@@ -326,12 +367,13 @@ class ImageStream(Aggregate[ImageStreamState]):
                         generation=self.state.spec_tags[tag].generation)
         return self._move(tag, item, "rollback", f"position {position}")
 
-    def _move(self, tag: str, item: TagEvent, change: ChangeKind, source: str) -> bool:
+    def _move(self, tag: str, item: TagEvent, change: ChangeKind, source: str, *, follow: bool = True) -> bool:
         history = self.state.status_tags.get(tag)
         if history is not None and not history.would_change(item):
             return False
         self.trigger_event(self.TagMoved, tag=tag, item=item, change=change, source=source)
-        self._propagate(tag)
+        if follow:
+            self._propagate(tag)
         return True
 
     def _propagate(self, tag: str) -> None:

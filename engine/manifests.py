@@ -6,12 +6,13 @@ Parsing only, with one clear error per problem; the application applies the resu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from imagetrail.engine.errors import UsageError
-from imagetrail.engine.model import DOCKER_IMAGE, SOURCE_KINDS, Container, TagReference
+from imagetrail.engine.model import DOCKER_IMAGE, SOURCE_KINDS, Container, TagEvent, TagReference
 from imagetrail.engine.references import ReferenceError, parse_docker_image_reference
 
 
@@ -120,3 +121,48 @@ def _deployment(obj: dict, namespace: str, name: str, where: str) -> DeploymentM
     return DeploymentManifest(namespace, name, main, containers("initContainers"),
                               replicas if isinstance(replicas, int) else 1, bool(spec.get("paused")),
                               dict(metadata.get("labels") or {}), annotations)
+
+
+@dataclass
+class ClusterImageStream:
+    """An ImageStream as a cluster dump has it: spec and the whole status history."""
+
+    namespace: str
+    name: str
+    lookup_local: bool
+    tags: list[TagReference]
+    history: dict[str, list[TagEvent]]  # newest first, as the API lists them
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    created: datetime | None
+    generation: int
+    repository: str = ""  # status.dockerImageRepository, as the cluster had it
+
+
+def parse_cluster_imagestream(obj: dict[str, Any], namespace: str) -> ClusterImageStream:
+    """Lenient on purpose: a dump records what exists, including what the API would now refuse."""
+    metadata = obj.get("metadata") or {}
+    name = metadata.get("name")
+    if not name:
+        raise UsageError("an ImageStream in the dump has no metadata.name")
+    where = f'ImageStream "{name}"'
+    try:
+        tags = [TagReference.model_validate({k: v for k, v in t.items() if v is not None})
+                for t in (obj.get("spec") or {}).get("tags") or []]
+        history = {}
+        for entry in (obj.get("status") or {}).get("tags") or []:
+            history[entry["tag"]] = [TagEvent.model_validate(
+                {**item, "generation": item.get("generation") or 0,
+                 "created": item.get("created") or "1970-01-01T00:00:00Z"}) for item in entry.get("items") or []]
+    except (ValidationError, KeyError, TypeError) as e:
+        raise UsageError(f"{where}: not an ImageStream this version can read: {str(e).splitlines()[0]}") from None
+    created = metadata.get("creationTimestamp")
+    return ClusterImageStream(
+        namespace=metadata.get("namespace") or namespace, name=name,
+        lookup_local=bool(((obj.get("spec") or {}).get("lookupPolicy") or {}).get("local")), tags=tags,
+        history=history, labels={k: str(v) for k, v in (metadata.get("labels") or {}).items()},
+        annotations={k: str(v) for k, v in (metadata.get("annotations") or {}).items()},
+        created=datetime.fromisoformat(str(created).replace("Z", "+00:00")) if created else None,
+        generation=int(metadata.get("generation") or 1),
+        repository=(obj.get("status") or {}).get("dockerImageRepository") or "",
+    )
