@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imagetrail.engine.deployment import DeploymentState
+from imagetrail.engine.deployment import DeploymentState, trigger_target
 from imagetrail.engine.errors import Invalid, UsageError
 from imagetrail.engine.references import ReferenceError, parse_docker_image_reference
 from imagetrail.engine.triggers import (
@@ -19,7 +19,6 @@ from imagetrail.engine.triggers import (
     container_field_path,
     format_annotation,
     parse_annotation,
-    parse_field_path,
 )
 
 
@@ -45,15 +44,9 @@ class TriggerDefinition:
         images = []
         for entry in entries:
             try:
-                parsed = parse_field_path(entry.field_path)
-            except TriggerError:
+                container = trigger_target(state, entry)
+            except Invalid:  # oc skips entries whose path or container does not resolve
                 continue
-            if parsed is None:
-                continue
-            _, index, name = parsed
-            pool = state.containers if parsed[0] == "containers" else state.init_containers
-            container = state.container(name) if name is not None else (
-                pool[index] if index is not None and 0 <= index < len(pool) else None)
             if container is None:
                 continue
             namespace = "" if entry.source.namespace == state.namespace else entry.source.namespace
