@@ -29,20 +29,23 @@ from imagetrail.projections.views import CurrentStateView, open_view
 # kubectl-style global flags, accepted before or after the verb
 GLOBAL_FLAGS = {"-n": "--namespace", "--namespace": "--namespace", "--store": "--store",
                 "--as": "--as", "--mirror": "--mirror"}
+GLOBAL_SWITCHES = {"--offline"}
 
 
 class Session:
     """What every command needs: the namespace, the actor and the (lazily opened) engine."""
 
-    def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None):
+    def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None,
+                 offline: bool = False):
         self.namespace = namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default"
         self.store_url = store
         self.actor = actor
         self.mirror = mirror
+        self.offline = offline
 
     @cached_property
     def app(self) -> ImageTrail:
-        return ImageTrail(parse_store(self.store_url), Resolver.from_file(self.mirror))
+        return ImageTrail(parse_store(self.store_url), Resolver.from_file(self.mirror, live=not self.offline))
 
     @cached_property
     def _view(self) -> CurrentStateView:
@@ -127,16 +130,18 @@ def split_resource(text: str, kinds: tuple[str, ...] = ("deployment", "deploymen
                               "or memory:// (default: $IMAGETRAIL_STORE).")
 @click.option("--as", "actor", help="Actor recorded on the events (default: $IMAGETRAIL_ACTOR, else the OS user).")
 @click.option("--mirror", help="Registry snapshot JSON (pull spec → digest) for resolving tags "
-                               "(default: $IMAGETRAIL_MIRROR).")
+                               "(default: $IMAGETRAIL_MIRROR). Tags it lacks are looked up in the registry.")
+@click.option("--offline", is_flag=True, envvar="IMAGETRAIL_OFFLINE",
+              help="Never contact a registry: resolve only pinned digests and the --mirror file.")
 @click.version_option(package_name="imagetrail")
 @click.pass_context
-def cli(ctx: click.Context, namespace, store, actor, mirror) -> None:
+def cli(ctx: click.Context, namespace, store, actor, mirror, offline) -> None:
     """imagetrail: oc's image stream and trigger workflow, recorded as events.
 
     Type the commands you would type with `oc`, with `imagetrail` instead: every tag
     move, alias, import and trigger change becomes an event you can audit and roll back.
     """
-    ctx.obj = Session(namespace, store, actor, mirror)
+    ctx.obj = Session(namespace, store, actor, mirror, offline)
 
 
 # -- create ---------------------------------------------------------------------------------
@@ -567,9 +572,10 @@ def demo(keep):
     raise SystemExit(run_demo(keep=keep))
 
 
-from imagetrail.cli import audit, events  # noqa: E402  (commands registered on the group below)
+from imagetrail.cli import audit, controller, events  # noqa: E402  (commands registered on the group below)
 
-for command in (audit.history, audit.log_, audit.rollback, audit.verify, events.events, events.schema):
+for command in (audit.history, audit.log_, audit.rollback, audit.verify, events.events, events.schema,
+                controller.controller):
     cli.add_command(command)
 
 
@@ -583,6 +589,10 @@ def hoist_global_flags(argv: list[str]) -> list[str]:
         if arg == "--":
             rest += argv[i:]
             break
+        if arg in GLOBAL_SWITCHES:
+            front.append(arg)
+            i += 1
+            continue
         name, eq, value = arg.partition("=")
         if name in GLOBAL_FLAGS and (eq or i + 1 < len(argv)):
             front += [GLOBAL_FLAGS[name], value if eq else argv[i + 1]]

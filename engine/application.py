@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic
 
 from imagetrail.engine import context, manifests, tagging, triggerset
 from imagetrail.engine.deployment import Cause, Deployment
-from imagetrail.engine.errors import AlreadyExists, Conflict, Invalid, NotFound, UsageError
+from imagetrail.engine.errors import AlreadyExists, Conflict, Invalid, NotFound, ResolveFailed, UsageError
 from imagetrail.engine.imagestream import ImageStream
 from imagetrail.engine.mapper import PydanticMapper
 from imagetrail.engine.model import DOCKER_IMAGE, IMAGE_STREAM_IMAGE, IMAGE_STREAM_TAG, Container, TagReference
@@ -35,11 +35,13 @@ from imagetrail.engine.references import (
     validate_tag_name,
 )
 from imagetrail.engine.triggers import TRIGGERS_ANNOTATION, ImageTrigger
-from imagetrail.engine.resolver import ResolveFailed, Resolver
+from imagetrail.engine.resolver import Resolver
 from imagetrail.engine.stores import StoreConfig
 from imagetrail.engine.watchers import StreamWatchers
 
 DEFAULT_INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
+# who the audit log says moved a tag on a scheduled re-import, as OpenShift's own import controller
+CONTROLLER_ACTOR = "system:serviceaccount:openshift-infra:image-import-controller"
 
 A = TypeVar("A")
 
@@ -290,14 +292,37 @@ class ImageTrail(Application):
         return source
 
     def import_tag(self, stream: ImageStream, tag: str, outcome: Outcome, *, scheduled: bool = False) -> bool:
+        """Resolve the tag's source and record the import, or the failure as a condition.
+
+        A scheduled re-import that fails as the last one did writes nothing: the
+        condition already says so, and the log should not grow every interval.
+        """
         spec = stream.state.spec_tags[tag]
         try:
-            resolved = self.resolver.resolve(spec.source.name)
+            resolved = self.resolver.resolve(spec.source.name, insecure=spec.import_policy.insecure,
+                                             import_mode=spec.import_policy.import_mode)
         except ResolveFailed as e:
-            stream.import_failed(tag, e.reason, e.message)
+            if not (scheduled and stream.state.has_failure(tag, e.reason, e.message)):
+                stream.import_failed(tag, e.reason, e.message)
             outcome.failures.append(ImportFailure(stream.name, tag, e.message))
             return False
-        return stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled)
+        before = stream.state.head(tag)
+        if not stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled):
+            return False
+        if scheduled:
+            was = f" (was {before.image})" if before else ""
+            outcome.lines.append(f"imported {stream.namespace}/{stream.name}:{tag} {resolved.digest}{was}")
+        return True
+
+    @retry_on_conflict
+    def reimport_scheduled(self, namespace: str, name: str, *, actor: str | None = None) -> Outcome:
+        """One scheduled re-import of a stream's scheduled tags (§9.3): only changed digests are
+        written, and they fire the triggers in the same atomic save as any tag move."""
+        with self.command(f"scheduled import {namespace}/{name}", actor or CONTROLLER_ACTOR) as (uow, outcome):
+            stream = uow.get(ImageStream, namespace, name)
+            for tag in stream.state.scheduled_tags() if stream else []:
+                self.import_tag(stream, tag, outcome, scheduled=True)
+        return outcome
 
     @contextlib.contextmanager
     def command(self, description: str, actor: str | None = None, reason: str = "", *,

@@ -27,3 +27,13 @@ class Conflict(ImagetrailError):
 
 class ImportFailed(ImagetrailError):
     """The import was recorded as failed (condition written, old image kept)."""
+
+
+class ResolveFailed(Exception):
+    """A pull spec could not be resolved to a digest; `reason` and `message` become the
+    tag's ImportSuccess=False condition, as OpenShift records a failed import."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

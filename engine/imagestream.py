@@ -87,6 +87,17 @@ class ImageStreamState(Model):
                 break
         return observed
 
+    def scheduled_tags(self) -> list[str]:
+        """§9.2: tags the scheduler re-imports; a digest-pinned one only until its first import."""
+        return [name for name, spec in sorted(self.spec_tags.items())
+                if spec.kind == DOCKER_IMAGE and spec.source and not spec.reference
+                and spec.import_policy.scheduled and not ("@" in spec.source.name and self.head(name))]
+
+    def has_failure(self, tag: str, reason: str, message: str) -> bool:
+        history = self.status_tags.get(tag)
+        return bool(history and any(c.status == "False" and (c.reason, c.message) == (reason, message)
+                                    for c in history.conditions))
+
     def import_pending(self, tag: str) -> bool:
         spec = self.spec_tags.get(tag)
         return bool(spec and spec.kind == DOCKER_IMAGE and not spec.reference
@@ -332,7 +343,8 @@ class ImageStream(Aggregate[ImageStreamState]):
         head = history.head if history else None
         if head and (head.docker_image_reference, head.image) == (pull_spec, digest):
             spec_generation = spec.generation if spec and spec.generation is not None else 0
-            if spec_generation <= self.state.observed_generation(tag):
+            recovered = scheduled and bool(history.conditions)  # clear the failure a registry outage left
+            if spec_generation <= self.state.observed_generation(tag) and not recovered:
                 return False
         item = TagEvent(created=utcnow(), docker_image_reference=pull_spec, image=digest,
                         generation=self.state.generation + 1)

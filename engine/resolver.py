@@ -1,8 +1,9 @@
-"""Pull spec → image digest, without a network: pinned digests and registry snapshot files.
+"""Pull spec → image digest: a pinned digest, else a registry snapshot file, else the live registry.
 
 A snapshot file is JSON mapping pull specs to digests, e.g.
-{"quay.io/keycloak/keycloak:20.0.2": "sha256:…"}. A live registry client joins the
-chain in a later release.
+{"quay.io/keycloak/keycloak:20.0.2": "sha256:…"}: reproducible runs and air-gapped
+machines. Without a live registry client (`--offline`), a pull spec the snapshot lacks
+fails to import, as an unreachable registry would.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagetrail.engine.errors import UsageError
+from imagetrail.engine.errors import ResolveFailed, UsageError
 from imagetrail.engine.references import (
     DockerImageReference,
     ReferenceError,
     parse_docker_image_reference,
     validate_digest,
 )
+from imagetrail.engine.registry import RegistryClient
 
 
 @dataclass(frozen=True)
@@ -27,22 +29,18 @@ class Resolved:
     digest: str
 
 
-class ResolveFailed(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
 class Resolver:
-    def __init__(self, snapshot: dict[str, str] | None = None):
+    def __init__(self, snapshot: dict[str, str] | None = None, registry: RegistryClient | None = None):
         self.snapshot = snapshot or {}
+        self.registry = registry
 
     @classmethod
-    def from_file(cls, path: str | None) -> Resolver:
+    def from_file(cls, path: str | None, *, live: bool = True) -> Resolver:
+        """The snapshot at `path` (or $IMAGETRAIL_MIRROR), backed by the live registry when `live`."""
+        registry = RegistryClient.from_environment() if live else None
         path = path or os.environ.get("IMAGETRAIL_MIRROR")
         if not path:
-            return cls()
+            return cls(registry=registry)
         try:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:
@@ -56,20 +54,24 @@ class Resolver:
                 validate_digest(digest)
             except ReferenceError as e:
                 raise UsageError(f"registry snapshot file {path}: {spec}: {e}") from None
-        return cls(data)
+        return cls(data, registry)
 
-    def resolve(self, pull_spec: str) -> Resolved:
+    def resolve(self, pull_spec: str, *, insecure: bool = False, import_mode: str = "Legacy") -> Resolved:
         ref = parse_docker_image_reference(pull_spec)
         if ref.id:
             return Resolved(ref.with_digest(ref.id).exact(), ref.id)
         digest = self.snapshot.get(pull_spec) or self.snapshot.get(_with_default_tag(ref))
         if digest:
             return Resolved(ref.with_digest(digest).exact(), digest)
-        raise ResolveFailed(
-            "NotFound",
-            f'dockerimage.image.openshift.io "{pull_spec}" not found: no registry snapshot has it '
-            "(pin it by digest, or add it to the --mirror file)",
-        )
+        if self.registry is None:
+            raise ResolveFailed(
+                "NotFound",
+                f'dockerimage.image.openshift.io "{pull_spec}" not found: no registry snapshot has it '
+                "and live registry lookups are off (pin it by digest, add it to the --mirror file, "
+                "or drop --offline)",
+            )
+        digest = self.registry.resolve(ref, insecure=insecure, import_mode=import_mode)
+        return Resolved(ref.with_digest(digest).exact(), digest)
 
 
 def _with_default_tag(ref: DockerImageReference) -> str:

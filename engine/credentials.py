@@ -1,0 +1,106 @@
+"""Registry credentials from the files `podman login` and `docker login` write.
+
+Search order, as containers-auth.json(5) reads it: `REGISTRY_AUTH_FILE` alone when set;
+else `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`,
+`$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`). The first file with an
+entry for the repository wins; within a file the most specific key wins
+(`registry/ns/repo` before `registry/ns` before `registry`). Credential helpers
+(`credHelpers`, `credsStore`) are not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imagetrail.engine.errors import UsageError
+
+_DOCKER_HUB_KEYS = ("docker.io", "index.docker.io", "registry-1.docker.io")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+    identity_token: str = field(default="", repr=False)
+    source: str = ""  # the file they came from, safe to show
+
+    def basic_header(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+
+
+@dataclass
+class CredentialStore:
+    files: list[Path] = field(default_factory=list)
+    required: bool = False  # REGISTRY_AUTH_FILE names a file that must exist
+
+    @classmethod
+    def from_environment(cls) -> CredentialStore:
+        explicit = os.environ.get("REGISTRY_AUTH_FILE")
+        if explicit:
+            return cls([Path(explicit)], required=True)
+        home = Path(os.path.expanduser("~"))
+        files = []
+        if os.environ.get("XDG_RUNTIME_DIR"):
+            files.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+        files.append(home / ".config" / "containers" / "auth.json")
+        files.append(Path(os.environ.get("DOCKER_CONFIG") or home / ".docker") / "config.json")
+        return cls(files)
+
+    def lookup(self, registry: str, repository: str) -> Credentials | None:
+        """Credentials for `registry/repository`, or None to go anonymous."""
+        wanted = _candidate_keys(registry, repository)
+        if self.required and not self.files[0].is_file():
+            raise UsageError(f"REGISTRY_AUTH_FILE={self.files[0]} does not exist "
+                             "(create it with `podman login --authfile`, or unset the variable)")
+        for path in self.files:
+            auths = _read_auths(path)
+            for key in wanted:
+                if key in auths:
+                    return _decode(auths[key], path, key)
+        return None
+
+
+def _candidate_keys(registry: str, repository: str) -> list[str]:
+    hosts = list(_DOCKER_HUB_KEYS) if registry in _DOCKER_HUB_KEYS else [registry]
+    parts = repository.split("/")
+    keys = [f"{host}/{'/'.join(parts[:n])}" for n in range(len(parts), 0, -1) for host in hosts]
+    return keys + hosts
+
+
+def _read_auths(path: Path) -> dict[str, dict]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        raise UsageError(f"registry auth file {path} is not valid JSON ({type(e).__name__}); "
+                         "fix it or log in again") from None
+    auths = data.get("auths") if isinstance(data, dict) else None
+    if not isinstance(auths, dict):
+        return {}
+    return {_normalize_key(k): v for k, v in auths.items() if isinstance(v, dict)}
+
+
+def _normalize_key(key: str) -> str:
+    """docker's legacy keys are URLs: `https://index.docker.io/v1/` → `index.docker.io`."""
+    if "://" in key:
+        key = key.split("://", 1)[1].split("/", 1)[0]
+    return key.rstrip("/")
+
+
+def _decode(entry: dict, path: Path, key: str) -> Credentials:
+    if entry.get("identitytoken"):
+        return Credentials(identity_token=entry["identitytoken"], source=str(path))
+    encoded = entry.get("auth") or ""
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise UsageError(f'registry auth file {path}: the "auth" of {key} is not base64 of user:password; '
+                         "log in again") from None
+    username = username or entry.get("username", "")
+    password = password or entry.get("password", "")
+    return Credentials(username, password, source=str(path))
