@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# A real CNCF distribution registry (Debian's docker-registry 2.8) for the tests, unpacked, not installed.
+REGISTRY_BIN := compose/.registry/usr/bin/docker-registry
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install registry clean
 
 $(BIN)/imagetrail: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +15,22 @@ $(BIN)/imagetrail: pyproject.toml
 
 install: $(BIN)/imagetrail
 
+$(REGISTRY_BIN):
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && { apt-get download docker-registry || { apt-get update && apt-get download docker-registry; }; }); \
+	dpkg-deb -x "$$tmp"/docker-registry_*.deb compose/.registry
+	$@ --version
+
+registry: $(REGISTRY_BIN)
+
 demo: install
 	$(BIN)/imagetrail demo
 
-test: install
+test: install $(REGISTRY_BIN)
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python tests/benchmarks/bench_kafka.py $(KAFKA)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info compose/.registry

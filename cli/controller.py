@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import sys
 import threading
 
 import click
@@ -44,9 +45,21 @@ def controller(s, interval, max_per_minute, once, verbose):
     SIGTERM or Ctrl-C stops after the import in progress. Progress goes to stderr.
     """
     seconds = parse_interval(interval)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = s.app
+    # our own logger only: the Kafka client's INFO chatter stays out of the progress log
+    logger = logging.getLogger("imagetrail")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    try:
+        _run(s, app, interval, seconds, max_per_minute, once)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _run(s, app, interval: str, seconds: float, max_per_minute: int, once: bool) -> None:
+    log = logging.getLogger("imagetrail.controller")
 
     def scheduled_streams() -> list[tuple[str, str]]:
         return [(st.namespace, st.name) for st in s.view.list("imagestream", None) if st.scheduled_tags()]
@@ -54,17 +67,18 @@ def controller(s, interval, max_per_minute, once, verbose):
     stop = threading.Event()
 
     def on_signal(signum, _frame):
-        logging.getLogger("imagetrail.controller").info(
-            "%s received: stopping after the import in progress", signal.Signals(signum).name)
+        log.info("%s received: stopping after the import in progress", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    logging.getLogger("imagetrail.controller").info(
-        "started: interval %s, at most %d imports a minute, store %s", interval, max_per_minute,
-        app.store.url)
-    report = ScheduledImportController(app, scheduled_streams, interval=seconds, per_minute=max_per_minute,
-                                       stop=stop).run(once=once)
-    logging.getLogger("imagetrail.controller").info("stopped")
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        log.info("started: interval %s, at most %d imports a minute, store %s", interval, max_per_minute,
+                 app.store.url)
+        report = ScheduledImportController(app, scheduled_streams, interval=seconds, per_minute=max_per_minute,
+                                           stop=stop).run(once=once)
+        log.info("stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if once and report and report.failed:
         raise SystemExit(1)

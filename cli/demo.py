@@ -53,7 +53,7 @@ def run_demo(keep: bool = False) -> int:
     workdir = tempfile.mkdtemp(prefix="imagetrail-demo-")
     mirror = resources.files("imagetrail.cli").joinpath("demo-mirror.json")
     env = {"IMAGETRAIL_STORE": f"sqlite:///{workdir}/demo.db", "IMAGETRAIL_MIRROR": str(mirror),
-           "IMAGETRAIL_NAMESPACE": "demo", "IMAGETRAIL_ACTOR": os.environ.get("IMAGETRAIL_ACTOR", "demo")}
+           "IMAGETRAIL_OFFLINE": "1", "IMAGETRAIL_NAMESPACE": "demo", "IMAGETRAIL_ACTOR": os.environ.get("IMAGETRAIL_ACTOR", "demo")}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     failures = 0

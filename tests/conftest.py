@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shlex
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from imagetrail.cli.main import main
+from registry_harness import LocalRegistry
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -158,6 +160,8 @@ def store_url(request, tmp_path, monkeypatch):
 def imagetrail(capsys, tmp_path, monkeypatch, snapshot_file, store_url) -> Imagetrail:
     monkeypatch.setenv("IMAGETRAIL_STORE", store_url)
     monkeypatch.setenv("IMAGETRAIL_MIRROR", str(snapshot_file))
+    # the mirror file is the registry here; tests of live lookups drop this (delenv) for a local registry
+    monkeypatch.setenv("IMAGETRAIL_OFFLINE", "1")
     monkeypatch.setenv("IMAGETRAIL_NAMESPACE", "demo")
     monkeypatch.setenv("IMAGETRAIL_ACTOR", "alice")
     if store_url.startswith("kafka://"):
@@ -177,3 +181,42 @@ def keycloak(imagetrail) -> Imagetrail:
     imagetrail("create deployment mykeycloak --image keycloak:20")
     imagetrail("set triggers deployment/mykeycloak --from-image keycloak:20 --containers keycloak")
     return imagetrail
+
+
+# -- a real registry (Debian's docker-registry 2.8, unpacked by `make registry`) -----------------
+
+def _running(local: LocalRegistry) -> LocalRegistry:
+    """Start a session registry; a missing binary or a failed start fails the tests, never skips them."""
+    try:
+        return local.start()
+    except RuntimeError as e:
+        error = str(e)
+    local.close()
+    pytest.fail(error, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """An anonymous HTTP registry shared by the session; a test that needs an outage starts its own
+    LocalRegistry rather than stopping this one."""
+    local = _running(LocalRegistry(workdir=tmp_path_factory.mktemp("registry")))
+    yield local
+    local.close()
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory):
+    """A registry behind Docker-style token auth; alice/s3cret may pull and push any repository."""
+    local = _running(LocalRegistry(token_auth=True, users={"alice": "s3cret"},
+                                   workdir=tmp_path_factory.mktemp("token-registry")))
+    yield local
+    local.close()
+
+
+_repo_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def fresh_repo() -> str:
+    """A repository name no other test of this session uses, so tests on a shared registry never collide."""
+    return f"team/app-{next(_repo_numbers)}"

@@ -1,0 +1,177 @@
+"""oc's import commands and the scheduled import controller against a real local registry."""
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from registry_harness import LocalRegistry, push_image, push_index
+
+
+@pytest.fixture
+def live(imagetrail, monkeypatch, tmp_path):
+    """The CLI with live registry lookups on, and only the auth file this test writes."""
+    monkeypatch.delenv("IMAGETRAIL_OFFLINE")
+    monkeypatch.delenv("IMAGETRAIL_MIRROR")
+    auth = tmp_path / "auth.json"
+    auth.write_text('{"auths": {}}')
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    monkeypatch.setenv("IMAGETRAIL_REGISTRY_RETRIES", "0")
+    imagetrail.auth_file = auth
+    return imagetrail
+
+
+def head(imagetrail, stream: str, tag: str) -> dict:
+    status = next(t for t in imagetrail.stream(stream)["status"]["tags"] if t["tag"] == tag)
+    return status
+
+
+def test_tag_imports_the_digest_the_registry_has(live, registry, fresh_repo):
+    digest = push_image(registry, fresh_repo, "1.0")
+    source = f"{registry.address}/{fresh_repo}:1.0"
+    assert live(f"tag --insecure {source} app:1.0").out == f"Tag app:1.0 set to {source}.\n"
+    status = head(live, "app", "1.0")
+    assert status["items"][0]["image"] == digest
+    assert status["items"][0]["dockerImageReference"] == f"{registry.address}/{fresh_repo}@{digest}"
+
+
+def test_create_istag_and_import_image_follow_the_tag_upstream(live, registry, fresh_repo):
+    first = push_image(registry, fresh_repo, "stable")
+    source = f"{registry.address}/{fresh_repo}:stable"
+    live(f"create istag app:stable --from-image {source} --insecure")
+    assert head(live, "app", "stable")["items"][0]["image"] == first
+    second = push_image(registry, fresh_repo, "stable")
+    out = live("import-image app:stable").out
+    assert out.startswith("imagestream.image.openshift.io/app imported\n")
+    assert [i["image"] for i in head(live, "app", "stable")["items"]] == [second, first]
+
+
+def test_import_modes_on_a_multi_arch_index(live, registry, fresh_repo):
+    index, platforms = push_index(registry, fresh_repo, "multi")
+    source = f"{registry.address}/{fresh_repo}:multi"
+    live(f"tag --insecure {source} app:legacy")
+    live(f"tag --insecure --import-mode PreserveOriginal {source} app:original")
+    assert head(live, "app", "legacy")["items"][0]["image"] == platforms["linux/amd64"]
+    assert head(live, "app", "original")["items"][0]["image"] == index
+
+
+def test_a_missing_tag_is_recorded_as_a_failed_import_with_the_registrys_error(live, registry, fresh_repo):
+    good = push_image(registry, fresh_repo, "1.0")
+    live(f"tag --insecure {registry.address}/{fresh_repo}:1.0 app:1")
+    result = live.fails(f"import-image app:1 --from {registry.address}/{fresh_repo}:2.0 --confirm")
+    assert "use the 'tag' command" in result.err  # oc refuses to change the source of an existing tag
+    result = live(f"tag --insecure {registry.address}/{fresh_repo}:gone app:1", ok=False)
+    assert "MANIFEST_UNKNOWN: manifest unknown" in result.err
+    status = head(live, "app", "1")
+    assert [i["image"] for i in status["items"]] == [good]  # the old head is kept
+    condition = status["conditions"][0]
+    assert (condition["type"], condition["status"], condition["reason"]) == ("ImportSuccess", "False", "NotFound")
+    assert condition["message"] == (f'dockerimage.image.openshift.io "{registry.address}/{fresh_repo}:gone" '
+                                    "not found: MANIFEST_UNKNOWN: manifest unknown")
+    assert "! error: Import failed (NotFound)" in live("describe is app").out
+
+
+def test_a_token_registry_with_credentials_from_the_auth_file(live, token_registry, fresh_repo):
+    digest = push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
+    source = f"{token_registry.address}/{fresh_repo}:1.0"
+    live(f"tag --insecure {source} app:1", ok=False)
+    assert head(live, "app", "1")["conditions"][0]["reason"] == "Unauthorized"
+    secret = base64.b64encode(b"alice:s3cret").decode()
+    live.auth_file.write_text(json.dumps({"auths": {token_registry.address: {"auth": secret}}}))
+    live(f"import-image app:1")
+    assert head(live, "app", "1")["items"][0]["image"] == digest
+    # nothing of the credentials reaches the log
+    assert "s3cret" not in live("log -o json").out and secret not in live("log -o json").out
+
+
+# -- the scheduled import controller --------------------------------------------------------------
+
+def trigger_on(live, source: str) -> None:
+    """The lecture's set-up, on a scheduled tag from the local registry."""
+    live(f"tag --scheduled --insecure {source} app:stable")
+    live("set image-lookup app")
+    live("create deployment web --image app:stable")
+    live("set triggers deployment/web --from-image app:stable --containers app")
+
+
+def test_scheduled_import_rolls_out_a_new_upstream_digest_and_then_writes_nothing(live, registry, fresh_repo):
+    source = f"{registry.address}/{fresh_repo}:stable"
+    first = push_image(registry, fresh_repo, "stable")
+    trigger_on(live, source)
+    assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{first}"
+
+    second = push_image(registry, fresh_repo, "stable")  # the image moves upstream
+    before = live.event_count()
+    result = live("controller --once --interval 1s --max-per-minute 6000")
+    assert f"imported demo/app:stable {second} (was {first})" in result.err
+    assert "deployment.apps/web rolled out revision 2" in result.err
+    assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{second}"
+    assert [i["image"] for i in head(live, "app", "stable")["items"]] == [second, first]
+    history = live("history app:stable -o json").json()
+    newest = history[0] if isinstance(history, list) else history["items"][0]
+    assert "image-import-controller" in json.dumps(newest)
+    assert live.event_count() > before
+
+    written = live.event_count()
+    result = live("controller --once --interval 1s --max-per-minute 6000")
+    assert "0 tags imported, 1 streams unchanged, 0 failures" in result.err
+    assert live.event_count() == written
+
+
+def test_scheduled_import_records_an_outage_once_and_recovers(live, fresh_repo):
+    with LocalRegistry() as upstream:
+        upstream.start()
+        source = f"{upstream.address}/{fresh_repo}:stable"
+        first = push_image(upstream, fresh_repo, "stable")
+        trigger_on(live, source)
+        upstream.stop()
+
+        result = live("controller --once --interval 1s", ok=False)
+        assert result.code == 1
+        assert "connection refused" in result.err
+        condition = head(live, "app", "stable")["conditions"][0]
+        assert (condition["reason"], condition["status"]) == ("InternalError", "False")
+        assert live.image("web", "app") == f"{upstream.address}/{fresh_repo}@{first}"
+        written = live.event_count()
+        live("controller --once --interval 1s", ok=False)  # the same failure again: nothing new to say
+        assert live.event_count() == written
+
+        upstream.start()
+        live("controller --once --interval 1s")
+        assert "conditions" not in head(live, "app", "stable")  # the registry is back: failure cleared
+        assert live.image("web", "app") == f"{upstream.address}/{fresh_repo}@{first}"
+
+
+def test_only_scheduled_tags_are_reimported(live, registry, fresh_repo):
+    first = push_image(registry, fresh_repo, "1")
+    live(f"tag --insecure {registry.address}/{fresh_repo}:1 app:manual")
+    push_image(registry, fresh_repo, "1")
+    assert "0 image streams with scheduled tags" in live("controller --once").err
+    assert head(live, "app", "manual")["items"][0]["image"] == first
+
+
+@pytest.mark.sqlite_only
+def test_the_controller_stops_cleanly_on_sigterm(live, registry, fresh_repo, tmp_path):
+    push_image(registry, fresh_repo, "stable")
+    live(f"tag --scheduled --insecure {registry.address}/{fresh_repo}:stable app:stable")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen([sys.executable, "-m", "imagetrail", "controller", "--interval", "1h"],
+                               stderr=subprocess.PIPE, text=True, env=env)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        lines.append(line)
+        if "next cycle in" in line:
+            break
+    assert any("cycle 1 done" in line for line in lines), "".join(lines)
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=30)[1]
+    assert process.returncode == 0
+    assert "SIGTERM received" in rest and rest.rstrip().endswith("stopped")
