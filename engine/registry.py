@@ -77,7 +77,7 @@ class RegistryClient:
     platform: tuple[str, str] = DEFAULT_PLATFORM
     sleep: Callable[[float], None] = time.sleep
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
-    _schemes: dict[str, str] = field(default_factory=dict, repr=False)
+    _schemes: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_environment(cls) -> RegistryClient:
@@ -199,7 +199,9 @@ class RegistryClient:
     def _send(self, ref: DockerImageReference, host: str, method: str, path: str, headers: dict[str, str], *,
               insecure: bool) -> _Response:
         """One request to the registry, HTTPS first; with `insecure`, unverified TLS, then plain HTTP."""
-        schemes = [self._schemes[host]] if host in self._schemes else (["https", "http"] if insecure else ["https"])
+        # a secure tag never inherits the plain-HTTP fallback an insecure tag of the same host found
+        known = self._schemes.get((host, insecure))
+        schemes = [known] if known else (["https", "http"] if insecure else ["https"])
         last: _Unreachable | None = None
         for scheme in schemes:
             try:
@@ -207,7 +209,7 @@ class RegistryClient:
             except _Unreachable as e:
                 last = e
                 continue
-            self._schemes[host] = scheme
+            self._schemes[(host, insecure)] = scheme
             return response
         assert last is not None
         raise ResolveFailed("InternalError", f"Internal error occurred: [{ref.exact()}: {method} "
@@ -246,7 +248,8 @@ class RegistryClient:
                 return _Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
         except urllib.error.URLError as e:
             cause = e.reason if isinstance(e.reason, BaseException) else e
-            raise _Unreachable(cause, permanent=isinstance(cause, socket.gaierror)) from None
+            # a name that does not resolve, or a TLS handshake that fails, will not get better in a second
+            raise _Unreachable(cause, permanent=isinstance(cause, (socket.gaierror, ssl.SSLError))) from None
         except (OSError, http.client.HTTPException) as e:  # timeouts, resets mid-response
             raise _Unreachable(e) from None
 
