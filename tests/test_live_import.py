@@ -84,7 +84,7 @@ def test_a_token_registry_with_credentials_from_the_auth_file(live, token_regist
     assert head(live, "app", "1")["conditions"][0]["reason"] == "Unauthorized"
     secret = base64.b64encode(b"alice:s3cret").decode()
     live.auth_file.write_text(json.dumps({"auths": {token_registry.address: {"auth": secret}}}))
-    live(f"import-image app:1")
+    live("import-image app:1")
     assert head(live, "app", "1")["items"][0]["image"] == digest
     # nothing of the credentials reaches the log
     assert "s3cret" not in live("log -o json").out and secret not in live("log -o json").out
