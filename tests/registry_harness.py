@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import tempfile
@@ -98,7 +99,11 @@ def http_request(method: str, url: str, *, headers: dict | None = None, body: by
                  timeout: float = 30) -> Response:
     """One plain HTTP exchange that never raises on a status (urllib would, and would follow redirects)."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    if parts.scheme == "https":  # the harness's own self-signed registry: no verification needed here
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                           context=ssl._create_unverified_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
                      headers=headers or {})
@@ -140,13 +145,17 @@ class RegistryClient:
         self.credentials = credentials
         self.actions = actions
         self.token: str | None = None
+        self.basic: str | None = None
 
     def request(self, method: str, path_or_url: str, *, headers: dict | None = None,
                 body: bytes | None = None) -> Response:
         url = urljoin(self.base, path_or_url)
         resp = self._send(method, url, headers, body)
         challenge = resp.headers.get("WWW-Authenticate", "")
-        if resp.status == 401 and challenge.lower().startswith("bearer"):
+        if resp.status == 401 and challenge.lower().startswith("basic") and self.credentials:
+            self.basic = "Basic " + base64.b64encode(":".join(self.credentials).encode()).decode()
+            resp = self._send(method, url, headers, body)
+        elif resp.status == 401 and challenge.lower().startswith("bearer"):
             _, params = parse_challenge(challenge)
             self.token = fetch_token(params["realm"], service=params.get("service", ""),
                                      scope=f"repository:{self.repo}:{self.actions}", credentials=self.credentials)
@@ -157,6 +166,8 @@ class RegistryClient:
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        elif self.basic:
+            headers["Authorization"] = self.basic
         return http_request(method, url, headers=headers, body=body)
 
     def expect(self, status: int, method: str, path_or_url: str, **kwargs) -> Response:
@@ -416,6 +427,32 @@ class TokenServer:
 
 # -- the registry --------------------------------------------------------------------------------
 
+def _self_signed_certificate(workdir: Path, ip: str) -> tuple[Path, Path]:
+    """A key and a self-signed certificate valid for `ip`, usable as its own CA bundle."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"imagetrail test registry {ip}")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    workdir.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = workdir / "registry.crt", workdir / "registry.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class LocalRegistry:
     """`docker-registry serve` on 127.0.0.1:PORT with filesystem storage in a work directory.
 
@@ -425,12 +462,24 @@ class LocalRegistry:
     """
 
     def __init__(self, *, token_auth: bool = False, users: dict[str, str] | None = None,
+                 basic_auth: dict[str, str] | None = None, tls: bool = False,
                  workdir: str | Path | None = None, start_timeout: float = 30):
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="imagetrail-registry-"))
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.address}"
+        self.url = f"{'https' if tls else 'http'}://{self.address}"
+        # TLS with a self-signed certificate for 127.0.0.1; a client trusts it through `cert_path`
+        self.cert_path = self.key_path = None
+        if tls:
+            self.cert_path, self.key_path = _self_signed_certificate(self.workdir, "127.0.0.1")
+        self.htpasswd_path = None
+        if basic_auth:  # registry 2.8 reads bcrypt entries only
+            import bcrypt
+            self.htpasswd_path = self.workdir / "htpasswd"
+            self.htpasswd_path.write_text("".join(
+                f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}\n"
+                for user, password in basic_auth.items()))
         self.log_path = self.workdir / "registry.log"
         self.config_path = self.workdir / "config.yml"
         self.start_timeout = start_timeout
@@ -460,6 +509,10 @@ class LocalRegistry:
             # A fixed secret: no warning at startup, and uploads survive a restart.
             "http": {"addr": self.address, "secret": f"imagetrail-test-{self.port}"},
         }
+        if self.cert_path:
+            config["http"]["tls"] = {"certificate": str(self.cert_path), "key": str(self.key_path)}
+        if self.htpasswd_path:
+            config["auth"] = {"htpasswd": {"realm": "imagetrail-test", "path": str(self.htpasswd_path)}}
         if self.token_server:
             config["auth"] = {"token": {"realm": self.token_server.realm, "service": self.token_server.service,
                                         "issuer": self.token_server.issuer,
@@ -533,4 +586,5 @@ class LocalRegistry:
         self.close()
 
     def __repr__(self) -> str:
-        return f"LocalRegistry({self.address}, token_auth={self.token_server is not None})"
+        return (f"LocalRegistry({self.url}, token_auth={self.token_server is not None}, "
+                f"basic_auth={self.htpasswd_path is not None})")

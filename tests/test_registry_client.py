@@ -256,3 +256,41 @@ def test_offline_resolution_never_contacts_the_registry(registry, fresh_repo):
     push_image(registry, fresh_repo, "1.0")
     with pytest.raises(ResolveFailed, match="live registry lookups are off"):
         Resolver({}).resolve(f"{registry.address}/{fresh_repo}:1.0", insecure=True)
+
+
+# -- TLS and Basic auth ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_registry():
+    with LocalRegistry(tls=True) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def basic_registry():
+    with LocalRegistry(basic_auth={"bob": "hunter2"}) as local:
+        yield local
+
+
+def test_a_self_signed_registry_is_refused_unless_insecure(tls_registry, fresh_repo):
+    digest = push_image(tls_registry, fresh_repo, "1.0")
+    spec = ref(f"{tls_registry.address}/{fresh_repo}:1.0")
+    with pytest.raises(ResolveFailed) as failed:
+        client().resolve(spec)
+    assert "CERTIFICATE_VERIFY_FAILED" in failed.value.message and "--insecure" in failed.value.message
+    assert client().resolve(spec, insecure=True) == digest  # unverified TLS (plain HTTP gets a 400 here)
+
+
+def test_a_private_ca_is_trusted_through_ssl_cert_file(tls_registry, fresh_repo, monkeypatch):
+    digest = push_image(tls_registry, fresh_repo, "1.0")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_registry.cert_path))
+    assert client().resolve(ref(f"{tls_registry.address}/{fresh_repo}:1.0")) == digest
+
+
+def test_a_basic_auth_registry_takes_the_auth_files_password(basic_registry, fresh_repo, tmp_path):
+    digest = push_image(basic_registry, fresh_repo, "1.0", credentials=("bob", "hunter2"))
+    spec = ref(f"{basic_registry.address}/{fresh_repo}:1.0")
+    with pytest.raises(ResolveFailed) as failed:
+        client().resolve(spec, insecure=True)
+    assert failed.value.reason == "Unauthorized" and "UNAUTHORIZED: authentication required" in failed.value.message
+    assert client(auth_file(tmp_path, basic_registry.address, "bob", "hunter2")).resolve(spec, insecure=True) == digest
