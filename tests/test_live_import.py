@@ -175,3 +175,50 @@ def test_the_controller_stops_cleanly_on_sigterm(live, registry, fresh_repo, tmp
     rest = process.communicate(timeout=30)[1]
     assert process.returncode == 0
     assert "SIGTERM received" in rest and rest.rstrip().endswith("stopped")
+
+
+def test_a_cluster_dump_with_a_scheduled_tag_keeps_following_its_registry(live, registry, fresh_repo, tmp_path):
+    """A stream imported from `oc get is -o yaml` picks up where the cluster left off."""
+    first = push_image(registry, fresh_repo, "stable")
+    source = f"{registry.address}/{fresh_repo}:stable"
+    dump = tmp_path / "cluster.yaml"
+    dump.write_text(f"""\
+apiVersion: image.openshift.io/v1
+kind: ImageStream
+metadata:
+  name: app
+  namespace: demo
+  generation: 2
+  creationTimestamp: "2026-01-05T10:00:00Z"
+spec:
+  lookupPolicy:
+    local: true
+  tags:
+  - name: stable
+    from:
+      kind: DockerImage
+      name: {source}
+    generation: 2
+    importPolicy:
+      scheduled: true
+      insecure: true
+      importMode: Legacy
+    referencePolicy:
+      type: Source
+status:
+  dockerImageRepository: image-registry.openshift-image-registry.svc:5000/demo/app
+  tags:
+  - tag: stable
+    items:
+    - created: "2026-01-05T10:00:05Z"
+      dockerImageReference: {registry.address}/{fresh_repo}@{first}
+      image: {first}
+      generation: 2
+""")
+    live(f"import -f {dump}")
+    assert live("controller --once").err.count("1 streams unchanged") == 1  # nothing moved upstream yet
+    second = push_image(registry, fresh_repo, "stable")
+    live("controller --once")
+    items = head(live, "app", "stable")["items"]
+    assert [i["image"] for i in items] == [second, first]
+    assert items[1]["created"] == "2026-01-05T10:00:05Z"
