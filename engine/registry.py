@@ -78,6 +78,7 @@ class RegistryClient:
     sleep: Callable[[float], None] = time.sleep
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     _schemes: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False)
+    _contexts: dict[bool, ssl.SSLContext] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_environment(cls) -> RegistryClient:
@@ -232,12 +233,19 @@ class RegistryClient:
             self.sleep(self.backoff * 2 ** attempt)
         raise AssertionError("unreachable")
 
+    def _tls_context(self, insecure: bool) -> ssl.SSLContext:
+        """One context per kind for the client's life: loading the CA bundle costs ~50 ms."""
+        if insecure not in self._contexts:
+            context = ssl.create_default_context()
+            if insecure:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._contexts[insecure] = context
+        return self._contexts[insecure]
+
     def _once(self, url: str, method: str, headers: dict[str, str], body: bytes | None, *,
               insecure: bool) -> _Response:
-        context = ssl.create_default_context()
-        if insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = self._tls_context(insecure)
         request = urllib.request.Request(url, data=body, method=method,
                                          headers={"User-Agent": USER_AGENT, **headers})
         try:
