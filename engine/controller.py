@@ -120,5 +120,5 @@ class ScheduledImportController:
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs}s" if minutes else f"{secs}s"

@@ -2,12 +2,12 @@
 
 import base64
 import json
-import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -156,25 +156,65 @@ def test_only_scheduled_tags_are_reimported(live, registry, fresh_repo):
     assert head(live, "app", "manual")["items"][0]["image"] == first
 
 
+class Controller:
+    """`imagetrail controller` as the long-lived process it is, its log read as it goes."""
+
+    def __init__(self, *args: str):
+        self.process = subprocess.Popen([sys.executable, "-m", "imagetrail", "controller", *args],
+                                        stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stderr], daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.log.append(self.lines.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            if text in self.log[-1]:
+                return
+        raise AssertionError(f"the controller never logged {text!r}:\n{''.join(self.log)}")
+
+    def terminate(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        time.sleep(0.2)  # let the reader thread drain the pipe
+        while not self.lines.empty():
+            self.log.append(self.lines.get())
+        return "".join(self.log)
+
+
 @pytest.mark.sqlite_only
-def test_the_controller_stops_cleanly_on_sigterm(live, registry, fresh_repo, tmp_path):
+def test_the_controller_stops_cleanly_on_sigterm(live, registry, fresh_repo):
     push_image(registry, fresh_repo, "stable")
     live(f"tag --scheduled --insecure {registry.address}/{fresh_repo}:stable app:stable")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen([sys.executable, "-m", "imagetrail", "controller", "--interval", "1h"],
-                               stderr=subprocess.PIPE, text=True, env=env)
-    lines = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        lines.append(line)
-        if "next cycle in" in line:
-            break
-    assert any("cycle 1 done" in line for line in lines), "".join(lines)
-    process.send_signal(signal.SIGTERM)
-    rest = process.communicate(timeout=30)[1]
-    assert process.returncode == 0
-    assert "SIGTERM received" in rest and rest.rstrip().endswith("stopped")
+    controller = Controller("--interval", "1h")
+    controller.wait_for("next cycle in 59m")
+    log = controller.terminate()
+    assert controller.process.returncode == 0
+    assert "SIGTERM received" in log and log.rstrip().endswith("stopped")
+
+
+def test_a_running_controller_and_users_commands_share_the_store(live, registry, fresh_repo):
+    """On Kafka every writer fences the last one; the long-lived controller must write again after."""
+    source = f"{registry.address}/{fresh_repo}:stable"
+    first = push_image(registry, fresh_repo, "stable")
+    trigger_on(live, source)
+    controller = Controller("--interval", "1s", "--max-per-minute", "6000")
+    try:
+        controller.wait_for("cycle 1 done")
+        other = push_image(registry, fresh_repo, "other")
+        live(f"tag --insecure {registry.address}/{fresh_repo}:other other:1")  # a user writes meanwhile
+        second = push_image(registry, fresh_repo, "stable")
+        controller.wait_for(f"imported demo/app:stable {second} (was {first})")
+        controller.wait_for("deployment.apps/web rolled out revision 2")
+    finally:
+        log = controller.terminate()
+    assert controller.process.returncode == 0, log
+    assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{second}"
+    assert head(live, "other", "1")["items"][0]["image"] == other
 
 
 def test_a_cluster_dump_with_a_scheduled_tag_keeps_following_its_registry(live, registry, fresh_repo, tmp_path):
