@@ -262,3 +262,22 @@ status:
     items = head(live, "app", "stable")["items"]
     assert [i["image"] for i in items] == [second, first]
     assert items[1]["created"] == "2026-01-05T10:00:05Z"
+
+
+def test_a_rollback_holds_against_the_scheduled_import(live, registry, fresh_repo):
+    """Rolling back pins the digest and switches scheduling off: the controller cannot undo it."""
+    source = f"{registry.address}/{fresh_repo}:stable"
+    good = push_image(registry, fresh_repo, "stable")
+    trigger_on(live, source)
+    bad = push_image(registry, fresh_repo, "stable")
+    live("controller --once")
+    assert live.image("web", "app").endswith(bad)
+
+    live("rollback app:stable --steps 1 --reason 'bad build'")
+    assert live.image("web", "app").endswith(good)
+    push_image(registry, fresh_repo, "stable")  # upstream keeps moving
+    assert "0 image streams with scheduled tags" in live("controller --once").err
+    assert live.image("web", "app").endswith(good)
+    # putting the schedule back is an explicit, recorded decision
+    live(f"tag --scheduled --insecure {source} app:stable")
+    assert not live.image("web", "app").endswith(good)
