@@ -50,12 +50,18 @@ class CredentialStore:
         files.append(Path(os.environ.get("DOCKER_CONFIG") or home / ".docker") / "config.json")
         return cls(files)
 
-    def lookup(self, registry: str, repository: str) -> Credentials | None:
-        """Credentials for `registry/repository`, or None to go anonymous."""
-        wanted = _candidate_keys(registry, repository)
+    def check(self) -> None:
+        """Refuse a missing REGISTRY_AUTH_FILE or an unreadable auth file before any request, as
+        podman does: an anonymous pull must not quietly stand in for a login the user made."""
         if self.required and not self.files[0].is_file():
             raise UsageError(f"REGISTRY_AUTH_FILE={self.files[0]} does not exist "
                              "(create it with `podman login --authfile`, or unset the variable)")
+        for path in self.files:
+            _read_auths(path)
+
+    def lookup(self, registry: str, repository: str) -> Credentials | None:
+        """Credentials for `registry/repository`, or None to go anonymous."""
+        wanted = _candidate_keys(registry, repository)
         for path in self.files:
             auths = _read_auths(path)
             for key in wanted:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from imagetrail.engine.credentials import Credentials, CredentialStore
-from imagetrail.engine.errors import ResolveFailed
+from imagetrail.engine.errors import ResolveFailed, UsageError
 from imagetrail.engine.references import DockerImageReference
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -58,6 +58,10 @@ class _Response:
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
 
+    @property
+    def media_type(self) -> str:
+        return self.header("Content-Type").split(";")[0].strip()
+
 
 class _Unreachable(Exception):
     """The connection itself failed (refused, reset, timed out, TLS)."""
@@ -86,9 +90,12 @@ class RegistryClient:
         def number(name: str, default: float) -> float:
             raw = os.environ.get(name)
             try:
-                return float(raw) if raw else default
+                value = float(raw) if raw else default
             except ValueError:
-                raise ResolveFailed("InvalidConfiguration", f"{name}={raw!r} is not a number") from None
+                value = -1.0
+            if value < 0 or value != value:
+                raise UsageError(f"{name}={raw} is not a number of 0 or more; fix or unset it")
+            return value
         return cls(CredentialStore.from_environment(),
                    timeout=number("IMAGETRAIL_REGISTRY_TIMEOUT", 10.0),
                    retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", 2)),
@@ -99,6 +106,7 @@ class RegistryClient:
     def resolve(self, ref: DockerImageReference, *, insecure: bool = False,
                 import_mode: str = "Legacy") -> str:
         """The digest OpenShift records for `ref` under `import_mode`."""
+        self.credentials.check()
         manifest = self.head_manifest(ref, ref.tag or "latest", insecure=insecure)
         if manifest.media_type in MANIFEST_LISTS and import_mode != "PreserveOriginal":
             return self._platform_digest(ref, manifest.digest, insecure=insecure)
@@ -108,13 +116,12 @@ class RegistryClient:
         """HEAD the manifest; GET it when the HEAD gives no digest, or failed (a HEAD has no error body)."""
         response = self._manifest_request(ref, reference, "HEAD", insecure=insecure)
         digest = response.header("Docker-Content-Digest")
-        media_type = response.header("Content-Type").split(";")[0].strip()
-        if response.status == 200 and digest and media_type:
-            return Manifest(digest, media_type)
+        if response.status == 200 and digest and response.media_type:
+            return Manifest(digest, response.media_type)
         response = self._manifest_request(ref, reference, "GET", insecure=insecure)
         if response.status != 200:
             raise _failure(ref, response)
-        return Manifest(_verified_digest(ref, response), response.header("Content-Type").split(";")[0].strip())
+        return Manifest(_verified_digest(ref, response), response.media_type)
 
     def _platform_digest(self, ref: DockerImageReference, list_digest: str, *, insecure: bool) -> str:
         response = self._manifest_request(ref, list_digest, "GET", insecure=insecure)

@@ -281,3 +281,22 @@ def test_a_rollback_holds_against_the_scheduled_import(live, registry, fresh_rep
     # putting the schedule back is an explicit, recorded decision
     live(f"tag --scheduled --insecure {source} app:stable")
     assert not live.image("web", "app").endswith(good)
+
+
+# -- bad settings: one line naming the fix, nothing written ----------------------------------------
+
+def test_bad_registry_settings_are_refused_before_anything_is_written(live, registry, fresh_repo, monkeypatch):
+    push_image(registry, fresh_repo, "1.0")
+    command = f"tag --insecure {registry.address}/{fresh_repo}:1.0 app:1"
+    monkeypatch.setenv("IMAGETRAIL_REGISTRY_TIMEOUT", "soon")
+    assert live.fails(command).err == ("error: IMAGETRAIL_REGISTRY_TIMEOUT=soon is not a number of 0 or more; "
+                                       "fix or unset it\n")
+    monkeypatch.delenv("IMAGETRAIL_REGISTRY_TIMEOUT")
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", "/nonexistent/auth.json")
+    assert live.fails(command).err == ("error: REGISTRY_AUTH_FILE=/nonexistent/auth.json does not exist "
+                                       "(create it with `podman login --authfile`, or unset the variable)\n")
+    live.auth_file.write_text("{not json")
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(live.auth_file))
+    err = live.fails(command).err
+    assert err.startswith(f"error: registry auth file {live.auth_file} is not valid JSON") and err.count("\n") == 1
+    assert live.event_count() == 0
