@@ -294,3 +294,26 @@ def test_a_basic_auth_registry_takes_the_auth_files_password(basic_registry, fre
         client().resolve(spec, insecure=True)
     assert failed.value.reason == "Unauthorized" and "UNAUTHORIZED: authentication required" in failed.value.message
     assert client(auth_file(tmp_path, basic_registry.address, "bob", "hunter2")).resolve(spec, insecure=True) == digest
+
+
+# -- naming (documentation-checked: Docker Hub is not reachable from here) -------------------------
+
+@pytest.mark.parametrize("spec, host, repository", [
+    ("nginx:1.27", "registry-1.docker.io", "library/nginx"),
+    ("docker.io/nginx:1.27", "registry-1.docker.io", "library/nginx"),
+    ("docker.io/bitnami/nginx:1.27", "registry-1.docker.io", "bitnami/nginx"),
+    ("quay.io/keycloak/keycloak:20", "quay.io", "keycloak/keycloak"),
+    ("registry.lab:5000/a/b/c:1", "registry.lab:5000", "a/b/c"),
+])
+def test_pull_specs_name_the_registrys_api_host_and_repository(spec, host, repository):
+    from imagetrail.engine.registry import api_host, api_repository
+    assert (api_host(ref(spec)), api_repository(ref(spec))) == (host, repository)
+
+
+def test_challenges_are_parsed_as_rfc_7235_says():
+    from imagetrail.engine.registry import parse_challenge
+    assert parse_challenge('Bearer realm="https://auth.example/token",service="registry.example",'
+                           'scope="repository:a/b:pull",error="insufficient_scope"') == ("bearer", {
+                               "realm": "https://auth.example/token", "service": "registry.example",
+                               "scope": "repository:a/b:pull", "error": "insufficient_scope"})
+    assert parse_challenge('Basic realm="Registry Realm"') == ("basic", {"realm": "Registry Realm"})
