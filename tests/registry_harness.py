@@ -330,6 +330,7 @@ class TokenServer:
     service: str = TOKEN_SERVICE
     issuer: str = TOKEN_ISSUER
     requests: list[TokenRequest] = field(default_factory=list)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # user → OAuth2 refresh token
 
     def __post_init__(self):
         from cryptography import x509
@@ -357,8 +358,15 @@ class TokenServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                """The OAuth2 refresh-token grant `docker login` sets up (auth file `identitytoken`)."""
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+                self._reply(*server._refresh(self.path, form))
+
             def do_GET(self):
-                status, doc = server._answer(self.path, self.headers.get("Authorization"))
+                self._reply(*server._answer(self.path, self.headers.get("Authorization")))
+
+            def _reply(self, status: int, doc: dict):
                 body = json.dumps(doc).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -380,6 +388,17 @@ class TokenServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def _refresh(self, path: str, form: dict[str, list[str]]) -> tuple[int, dict]:
+        scopes = [s for value in form.get("scope", []) for s in value.split(" ") if s]
+        token = (form.get("refresh_token") or [""])[0]
+        user = next((u for u, t in self.refresh_tokens.items() if t == token), None)
+        good = urlsplit(path).path == "/token" and form.get("grant_type") == ["refresh_token"] and user
+        self.requests.append(TokenRequest(path, bool(token), user, scopes, 200 if good else 401))
+        if not good:
+            return 401, {"error": "invalid_grant"}
+        return 200, {"access_token": self.sign(user, [self._grant(scope) for scope in scopes]),
+                     "expires_in": 300, "scope": " ".join(scopes)}
 
     def _answer(self, path: str, authorization: str | None) -> tuple[int, dict]:
         parts = urlsplit(path)

@@ -131,6 +131,20 @@ def test_wrong_credentials_are_refused_and_never_printed(token_registry, fresh_r
     assert "wrong-password" not in repr(c)
 
 
+def test_an_identity_token_is_exchanged_by_the_oauth2_refresh_grant(token_registry, fresh_repo, tmp_path):
+    digest = push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
+    token_registry.token_server.refresh_tokens["alice"] = "rt-alice-1"
+    path = tmp_path / "auth.json"
+    path.write_text(json.dumps({"auths": {token_registry.address: {"auth": "", "identitytoken": "rt-alice-1"}}}))
+    before = token_registry.token_request_count
+    assert client(path).resolve(ref(f"{token_registry.address}/{fresh_repo}:1.0"), insecure=True) == digest
+    assert [(r.user, r.status) for r in token_registry.token_requests[before:]] == [("alice", 200)]
+    path.write_text(json.dumps({"auths": {token_registry.address: {"identitytoken": "rt-revoked"}}}))
+    with pytest.raises(ResolveFailed) as failed:
+        client(path).resolve(ref(f"{token_registry.address}/{fresh_repo}:1.0"), insecure=True)
+    assert failed.value.reason == "Unauthorized" and "rt-revoked" not in failed.value.message
+
+
 def test_the_auth_files_are_searched_in_the_containers_order(token_registry, fresh_repo, tmp_path, monkeypatch):
     digest = push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
     spec = ref(f"{token_registry.address}/{fresh_repo}:1.0")
