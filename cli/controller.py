@@ -35,7 +35,7 @@ def parse_interval(value: str) -> float:
               help="At most this many image stream imports a minute.")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (for cron and tests); "
                                            "exit status 1 when an import failed.")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
+@click.option("-v", "--verbose", is_flag=True, help="Also log each stream whose tags did not move.")
 @click.pass_obj
 def controller(s, interval, max_per_minute, once, verbose):
     """Re-import every tag with importPolicy.scheduled, on an interval.

@@ -106,6 +106,7 @@ class ScheduledImportController:
             log.info(line)
         if not outcome.lines and not outcome.failures:
             report.unchanged += 1
+            log.debug("%s/%s: no scheduled tag moved upstream", namespace, name)
 
     def _wait_for_rate_limit(self) -> bool:
         """Hold the next import until the spacing since the last one has passed; False when stopped."""

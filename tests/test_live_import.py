@@ -119,8 +119,9 @@ def test_scheduled_import_rolls_out_a_new_upstream_digest_and_then_writes_nothin
     assert live.event_count() > before
 
     written = live.event_count()
-    result = live("controller --once --interval 1s --max-per-minute 6000")
+    result = live("controller --once --interval 1s --max-per-minute 6000 -v")
     assert "0 tags imported, 1 streams unchanged, 0 failures" in result.err
+    assert "demo/app: no scheduled tag moved upstream" in result.err
     assert live.event_count() == written
 
 
