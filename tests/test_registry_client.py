@@ -165,6 +165,51 @@ def test_the_auth_files_are_searched_in_the_containers_order(token_registry, fre
     assert RegistryClient(CredentialStore.from_environment()).resolve(spec, insecure=True) == digest
 
 
+def credential_helper(tmp_path, monkeypatch, logins: dict[str, tuple[str, str]]) -> None:
+    """A `docker-credential-keychain` on PATH that speaks the helper protocol over `logins`."""
+    import os
+    import sys
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    helper = bin_dir / "docker-credential-keychain"
+    helper.write_text(f"""#!{sys.executable}
+import json, sys
+logins = {json.dumps({k: list(v) for k, v in logins.items()})}
+server = sys.stdin.read().strip()
+if sys.argv[1:] != ["get"] or server not in logins:
+    print("credentials not found in native keychain")
+    sys.exit(1)
+json.dump({{"ServerURL": server, "Username": logins[server][0], "Secret": logins[server][1]}}, sys.stdout)
+""")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_credential_helpers_are_asked_as_docker_asks_them(token_registry, fresh_repo, tmp_path, monkeypatch):
+    digest = push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
+    spec = ref(f"{token_registry.address}/{fresh_repo}:1.0")
+    credential_helper(tmp_path, monkeypatch, {token_registry.address: ("alice", "s3cret")})
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {token_registry.address: {}}, "credsStore": "keychain"}))
+    assert client(config).resolve(spec, insecure=True) == digest
+    config.write_text(json.dumps({"credHelpers": {token_registry.address: "keychain"}}))
+    assert client(config).resolve(spec, insecure=True) == digest
+    # the keychain has no login for another registry: anonymous, so Unauthorized
+    credential_helper(tmp_path / "other", monkeypatch, {})
+    with pytest.raises(ResolveFailed) as failed:
+        client(config).resolve(spec, insecure=True)
+    assert failed.value.reason == "Unauthorized"
+
+
+def test_a_credential_helper_that_is_not_installed_is_named(token_registry, fresh_repo, tmp_path):
+    from imagetrail.engine.errors import UsageError
+    push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"credHelpers": {token_registry.address: "nowhere"}}))
+    with pytest.raises(UsageError, match="docker-credential-nowhere is not on PATH"):
+        client(config).resolve(ref(f"{token_registry.address}/{fresh_repo}:1.0"), insecure=True)
+
+
 def test_a_repository_scoped_entry_wins_over_the_registry_entry(tmp_path):
     path = tmp_path / "auth.json"
     path.write_text(json.dumps({"auths": {
