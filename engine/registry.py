@@ -86,7 +86,8 @@ class RegistryClient:
 
     @classmethod
     def from_environment(cls) -> RegistryClient:
-        """Settings from IMAGETRAIL_REGISTRY_TIMEOUT / _RETRIES / _BACKOFF, auth from the auth files."""
+        """Settings from IMAGETRAIL_REGISTRY_TIMEOUT / _RETRIES / _BACKOFF and IMAGETRAIL_IMPORT_PLATFORM
+        (the cluster's architecture, which Legacy imports pick from a list); auth from the auth files."""
         def number(name: str, default: float) -> float:
             raw = os.environ.get(name)
             try:
@@ -96,7 +97,12 @@ class RegistryClient:
             if value < 0 or value != value:
                 raise UsageError(f"{name}={raw} is not a number of 0 or more; fix or unset it")
             return value
-        return cls(CredentialStore.from_environment(),
+        platform = os.environ.get("IMAGETRAIL_IMPORT_PLATFORM") or "/".join(DEFAULT_PLATFORM)
+        os_, _, arch = platform.partition("/")
+        if not os_ or not arch or "/" in arch:
+            raise UsageError(f"IMAGETRAIL_IMPORT_PLATFORM={platform} is not OS/ARCH (e.g. linux/arm64); "
+                             "fix or unset it")
+        return cls(CredentialStore.from_environment(), platform=(os_, arch),
                    timeout=number("IMAGETRAIL_REGISTRY_TIMEOUT", 10.0),
                    retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", 2)),
                    backoff=number("IMAGETRAIL_REGISTRY_BACKOFF", 0.5))

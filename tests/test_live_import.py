@@ -61,6 +61,15 @@ def test_import_modes_on_a_multi_arch_index(live, registry, fresh_repo):
     assert head(live, "app", "original")["items"][0]["image"] == index
 
 
+def test_legacy_imports_pick_the_clusters_platform_when_told(live, registry, fresh_repo, monkeypatch):
+    _, platforms = push_index(registry, fresh_repo, "multi")
+    monkeypatch.setenv("IMAGETRAIL_IMPORT_PLATFORM", "linux/arm64")
+    live(f"tag --insecure {registry.address}/{fresh_repo}:multi app:arm")
+    assert head(live, "app", "arm")["items"][0]["image"] == platforms["linux/arm64"]
+    monkeypatch.setenv("IMAGETRAIL_IMPORT_PLATFORM", "arm64")
+    assert "IMAGETRAIL_IMPORT_PLATFORM=arm64 is not OS/ARCH" in live.fails("import-image app:arm").err
+
+
 def test_a_missing_tag_is_recorded_as_a_failed_import_with_the_registrys_error(live, registry, fresh_repo):
     good = push_image(registry, fresh_repo, "1.0")
     live(f"tag --insecure {registry.address}/{fresh_repo}:1.0 app:1")
