@@ -189,7 +189,11 @@ class Controller:
 
     def terminate(self) -> str:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a controller behind the test
+            self.process.kill()
+            raise
         time.sleep(0.2)  # let the reader thread drain the pipe
         while not self.lines.empty():
             self.log.append(self.lines.get())
@@ -201,8 +205,10 @@ def test_the_controller_stops_cleanly_on_sigterm(live, registry, fresh_repo):
     push_image(registry, fresh_repo, "stable")
     live(f"tag --scheduled --insecure {registry.address}/{fresh_repo}:stable app:stable")
     controller = Controller("--interval", "1h")
-    controller.wait_for("next cycle in 59m")
-    log = controller.terminate()
+    try:
+        controller.wait_for("next cycle in 59m")
+    finally:
+        log = controller.terminate()
     assert controller.process.returncode == 0
     assert "SIGTERM received" in log and log.rstrip().endswith("stopped")
 
