@@ -45,7 +45,6 @@ def controller(s, interval, max_per_minute, once, verbose):
     SIGTERM or Ctrl-C stops after the import in progress. Progress goes to stderr.
     """
     seconds = parse_interval(interval)
-    app = s.app
     # our own logger only: the Kafka client's INFO chatter stays out of the progress log
     logger = logging.getLogger("imagetrail")
     handler = logging.StreamHandler(sys.stderr)
@@ -53,12 +52,12 @@ def controller(s, interval, max_per_minute, once, verbose):
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     try:
-        _run(s, app, interval, seconds, max_per_minute, once)
+        _run(s, interval, seconds, max_per_minute, once)
     finally:
         logger.removeHandler(handler)
 
 
-def _run(s, app, interval: str, seconds: float, max_per_minute: int, once: bool) -> None:
+def _run(s, interval: str, seconds: float, max_per_minute: int, once: bool) -> None:
     log = logging.getLogger("imagetrail.controller")
 
     def scheduled_streams() -> list[tuple[str, str]]:
@@ -73,8 +72,8 @@ def _run(s, app, interval: str, seconds: float, max_per_minute: int, once: bool)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         log.info("started: interval %s, at most %d imports a minute, store %s", interval, max_per_minute,
-                 app.store.url)
-        report = ScheduledImportController(app, scheduled_streams, interval=seconds, per_minute=max_per_minute,
+                 s.app.store.url)
+        report = ScheduledImportController(s.app, scheduled_streams, interval=seconds, per_minute=max_per_minute,
                                            stop=stop).run(once=once)
         log.info("stopped")
     finally:

@@ -80,7 +80,7 @@ class RegistryClient:
     backoff: float = 0.5  # seconds before the first retry; doubles each time
     platform: tuple[str, str] = DEFAULT_PLATFORM
     sleep: Callable[[float], None] = time.sleep
-    _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    _authorizations: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     _schemes: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False)
     _contexts: dict[bool, ssl.SSLContext] = field(default_factory=dict, repr=False)
 
@@ -139,9 +139,9 @@ class RegistryClient:
             platforms = [((m.get("platform") or {}).get("os"), (m.get("platform") or {}).get("architecture"),
                           m["digest"]) for m in entries]
         except (ValueError, KeyError, TypeError) as e:
-            raise ResolveFailed("InternalError", f"{_name(ref)}: the manifest list is not valid: {e}") from None
+            raise ResolveFailed("InternalError", f"{ref.name_string()}: the manifest list is not valid: {e}") from None
         if not platforms:
-            raise ResolveFailed("InternalError", f"{_name(ref)}: the manifest list has no manifests")
+            raise ResolveFailed("InternalError", f"{ref.name_string()}: the manifest list has no manifests")
         for os_, arch, digest in platforms:
             if (os_, arch) == self.platform:
                 return digest
@@ -158,7 +158,7 @@ class RegistryClient:
     def _authorized(self, ref: DockerImageReference, host: str, repository: str, method: str, path: str, *,
                     insecure: bool) -> _Response:
         headers = {"Accept": ACCEPT}
-        token = self._tokens.get((host, repository))
+        token = self._authorizations.get((host, repository))
         if token:
             headers["Authorization"] = token
         response = self._send(ref, host, method, path, headers, insecure=insecure)
@@ -167,13 +167,13 @@ class RegistryClient:
         authorization = self._answer_challenge(ref, host, repository, response, insecure=insecure)
         if authorization is None:
             return response
-        self._tokens[(host, repository)] = authorization
+        self._authorizations[(host, repository)] = authorization
         return self._send(ref, host, method, path, {**headers, "Authorization": authorization}, insecure=insecure)
 
     def _answer_challenge(self, ref: DockerImageReference, host: str, repository: str, response: _Response, *,
                           insecure: bool) -> str | None:
         scheme, params = parse_challenge(response.header("WWW-Authenticate"))
-        credentials = self.credentials.lookup(ref.registry or DOCKER_HUB, _name(ref))
+        credentials = self.credentials.lookup(ref.registry or DOCKER_HUB, ref.name_string())
         if scheme == "basic":
             return credentials.basic_header() if credentials and credentials.username else None
         if scheme != "bearer" or not params.get("realm"):
@@ -226,11 +226,11 @@ class RegistryClient:
             self._schemes[(host, insecure)] = scheme
             return response
         assert last is not None
+        hint = ""
+        if isinstance(last.cause, ssl.SSLError) and not insecure:
+            hint = " (if the registry speaks plain HTTP or has a self-signed certificate, import with --insecure)"
         raise ResolveFailed("InternalError", f"Internal error occurred: [{ref.exact()}: {method} "
-                            f"{schemes[-1]}://{host}{path}: {_describe(last.cause)}]"
-                            + ("" if insecure else " (if the registry speaks plain HTTP or has a self-signed "
-                               "certificate, import with --insecure)"
-                               if isinstance(last.cause, ssl.SSLError) else ""))
+                            f"{schemes[-1]}://{host}{path}: {_describe(last.cause)}]{hint}")
 
     def _fetch(self, url: str, method: str, headers: dict[str, str], body: bytes | None, *,
                insecure: bool) -> _Response:
@@ -283,14 +283,10 @@ def api_host(ref: DockerImageReference) -> str:
 
 
 def api_repository(ref: DockerImageReference) -> str:
-    name = _name(ref)
+    name = ref.name_string()
     if (ref.registry or DOCKER_HUB) in (DOCKER_HUB, "index.docker.io") and "/" not in name:
         return f"library/{name}"
     return name
-
-
-def _name(ref: DockerImageReference) -> str:
-    return ref.name_string()
 
 
 # -- challenges, digests and errors ------------------------------------------------------

@@ -27,16 +27,15 @@ def live(imagetrail, monkeypatch, tmp_path):
     return imagetrail
 
 
-def head(imagetrail, stream: str, tag: str) -> dict:
-    status = next(t for t in imagetrail.stream(stream)["status"]["tags"] if t["tag"] == tag)
-    return status
+def tag_status(imagetrail, stream: str, tag: str) -> dict:
+    return next(t for t in imagetrail.stream(stream)["status"]["tags"] if t["tag"] == tag)
 
 
 def test_tag_imports_the_digest_the_registry_has(live, registry, fresh_repo):
     digest = push_image(registry, fresh_repo, "1.0")
     source = f"{registry.address}/{fresh_repo}:1.0"
     assert live(f"tag --insecure {source} app:1.0").out == f"Tag app:1.0 set to {source}.\n"
-    status = head(live, "app", "1.0")
+    status = tag_status(live, "app", "1.0")
     assert status["items"][0]["image"] == digest
     assert status["items"][0]["dockerImageReference"] == f"{registry.address}/{fresh_repo}@{digest}"
 
@@ -45,11 +44,11 @@ def test_create_istag_and_import_image_follow_the_tag_upstream(live, registry, f
     first = push_image(registry, fresh_repo, "stable")
     source = f"{registry.address}/{fresh_repo}:stable"
     live(f"create istag app:stable --from-image {source} --insecure")
-    assert head(live, "app", "stable")["items"][0]["image"] == first
+    assert tag_status(live, "app", "stable")["items"][0]["image"] == first
     second = push_image(registry, fresh_repo, "stable")
     out = live("import-image app:stable").out
     assert out.startswith("imagestream.image.openshift.io/app imported\n")
-    assert [i["image"] for i in head(live, "app", "stable")["items"]] == [second, first]
+    assert [i["image"] for i in tag_status(live, "app", "stable")["items"]] == [second, first]
 
 
 def test_import_modes_on_a_multi_arch_index(live, registry, fresh_repo):
@@ -57,15 +56,15 @@ def test_import_modes_on_a_multi_arch_index(live, registry, fresh_repo):
     source = f"{registry.address}/{fresh_repo}:multi"
     live(f"tag --insecure {source} app:legacy")
     live(f"tag --insecure --import-mode PreserveOriginal {source} app:original")
-    assert head(live, "app", "legacy")["items"][0]["image"] == platforms["linux/amd64"]
-    assert head(live, "app", "original")["items"][0]["image"] == index
+    assert tag_status(live, "app", "legacy")["items"][0]["image"] == platforms["linux/amd64"]
+    assert tag_status(live, "app", "original")["items"][0]["image"] == index
 
 
 def test_legacy_imports_pick_the_clusters_platform_when_told(live, registry, fresh_repo, monkeypatch):
     _, platforms = push_index(registry, fresh_repo, "multi")
     monkeypatch.setenv("IMAGETRAIL_IMPORT_PLATFORM", "linux/arm64")
     live(f"tag --insecure {registry.address}/{fresh_repo}:multi app:arm")
-    assert head(live, "app", "arm")["items"][0]["image"] == platforms["linux/arm64"]
+    assert tag_status(live, "app", "arm")["items"][0]["image"] == platforms["linux/arm64"]
     monkeypatch.setenv("IMAGETRAIL_IMPORT_PLATFORM", "arm64")
     assert "IMAGETRAIL_IMPORT_PLATFORM=arm64 is not OS/ARCH" in live.fails("import-image app:arm").err
 
@@ -77,7 +76,7 @@ def test_a_missing_tag_is_recorded_as_a_failed_import_with_the_registrys_error(l
     assert "use the 'tag' command" in result.err  # oc refuses to change the source of an existing tag
     result = live(f"tag --insecure {registry.address}/{fresh_repo}:gone app:1", ok=False)
     assert "MANIFEST_UNKNOWN: manifest unknown" in result.err
-    status = head(live, "app", "1")
+    status = tag_status(live, "app", "1")
     assert [i["image"] for i in status["items"]] == [good]  # the old head is kept
     condition = status["conditions"][0]
     assert (condition["type"], condition["status"], condition["reason"]) == ("ImportSuccess", "False", "NotFound")
@@ -90,11 +89,11 @@ def test_a_token_registry_with_credentials_from_the_auth_file(live, token_regist
     digest = push_image(token_registry, fresh_repo, "1.0", credentials=("alice", "s3cret"))
     source = f"{token_registry.address}/{fresh_repo}:1.0"
     live(f"tag --insecure {source} app:1", ok=False)
-    assert head(live, "app", "1")["conditions"][0]["reason"] == "Unauthorized"
+    assert tag_status(live, "app", "1")["conditions"][0]["reason"] == "Unauthorized"
     secret = base64.b64encode(b"alice:s3cret").decode()
     live.auth_file.write_text(json.dumps({"auths": {token_registry.address: {"auth": secret}}}))
     live("import-image app:1")
-    assert head(live, "app", "1")["items"][0]["image"] == digest
+    assert tag_status(live, "app", "1")["items"][0]["image"] == digest
     # nothing of the credentials reaches the log
     assert "s3cret" not in live("log -o json").out and secret not in live("log -o json").out
 
@@ -121,7 +120,7 @@ def test_scheduled_import_rolls_out_a_new_upstream_digest_and_then_writes_nothin
     assert f"imported demo/app:stable {second} (was {first})" in result.err
     assert "deployment.apps/web rolled out revision 2" in result.err
     assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{second}"
-    assert [i["image"] for i in head(live, "app", "stable")["items"]] == [second, first]
+    assert [i["image"] for i in tag_status(live, "app", "stable")["items"]] == [second, first]
     history = live("history app:stable -o json").json()
     newest = history[0] if isinstance(history, list) else history["items"][0]
     assert "image-import-controller" in json.dumps(newest)
@@ -145,7 +144,7 @@ def test_scheduled_import_records_an_outage_once_and_recovers(live, fresh_repo):
         result = live("controller --once --interval 1s", ok=False)
         assert result.code == 1
         assert "connection refused" in result.err
-        condition = head(live, "app", "stable")["conditions"][0]
+        condition = tag_status(live, "app", "stable")["conditions"][0]
         assert (condition["reason"], condition["status"]) == ("InternalError", "False")
         assert live.image("web", "app") == f"{upstream.address}/{fresh_repo}@{first}"
         written = live.event_count()
@@ -154,7 +153,7 @@ def test_scheduled_import_records_an_outage_once_and_recovers(live, fresh_repo):
 
         upstream.start()
         live("controller --once --interval 1s")
-        assert "conditions" not in head(live, "app", "stable")  # the registry is back: failure cleared
+        assert "conditions" not in tag_status(live, "app", "stable")  # the registry is back: failure cleared
         assert live.image("web", "app") == f"{upstream.address}/{fresh_repo}@{first}"
 
 
@@ -163,7 +162,7 @@ def test_only_scheduled_tags_are_reimported(live, registry, fresh_repo):
     live(f"tag --insecure {registry.address}/{fresh_repo}:1 app:manual")
     push_image(registry, fresh_repo, "1")
     assert "0 image streams with scheduled tags" in live("controller --once").err
-    assert head(live, "app", "manual")["items"][0]["image"] == first
+    assert tag_status(live, "app", "manual")["items"][0]["image"] == first
 
 
 class Controller:
@@ -230,7 +229,7 @@ def test_a_running_controller_and_users_commands_share_the_store(live, registry,
         log = controller.terminate()
     assert controller.process.returncode == 0, log
     assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{second}"
-    assert head(live, "other", "1")["items"][0]["image"] == other
+    assert tag_status(live, "other", "1")["items"][0]["image"] == other
 
 
 def test_a_cluster_dump_with_a_scheduled_tag_keeps_following_its_registry(live, registry, fresh_repo, tmp_path):
@@ -275,7 +274,7 @@ status:
     assert live("controller --once").err.count("1 streams unchanged") == 1  # nothing moved upstream yet
     second = push_image(registry, fresh_repo, "stable")
     live("controller --once")
-    items = head(live, "app", "stable")["items"]
+    items = tag_status(live, "app", "stable")["items"]
     assert [i["image"] for i in items] == [second, first]
     assert items[1]["created"] == "2026-01-05T10:00:05Z"
 
