@@ -248,7 +248,9 @@ def test_errors(template, data, message):
 def test_missing_keys_can_be_errors(template, lenient, missing):
     data = {**ITEMS, "spec": {}}
     assert render(template, data) == lenient  # kubectl's default
-    with pytest.raises(JSONPathError, match=f": {missing} is not found$"):
+    # kubectl's first line: its printer goes on to print the template and the object
+    with pytest.raises(JSONPathError, match=f": {missing} is not found\\. Printing more information for "
+                                            "debugging the template:$"):
         render(template, data, allow_missing=False)  # --allow-missing-template-keys=false
 
 
