@@ -96,7 +96,7 @@ def as_list(items: list[dict[str, Any]]) -> dict[str, Any]:
 # cli-runtime printers.EscapeTerminal: no terminal escapes from object values in a table.
 _TERMINAL = str.maketrans({"\x1b": "^[", "\r": "\\r"})
 # customcolumn.go RelaxedJSONPathExpression: name.x, .name.x, {name.x} and {.name.x} are all {.name.x}.
-_RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$", re.DOTALL)
+_RELAXED = re.compile(r"\{\.?([^{}]+)\}|\.?([^{}]+)")  # fullmatch: Go's $ is the end of the text
 _MISSING_LINE = ("invalid template, missing {} line. Expected format is one line of space separated headers, "
                  "one line of space separated column specs.")
 
@@ -163,7 +163,7 @@ def _read(path: str, what: str) -> str:
 
 def _column(header: str, path: str) -> tuple[str, list]:
     if path:
-        m = _RELAXED.match(path)
+        m = _RELAXED.fullmatch(path)
         if not m:
             raise UsageError("unexpected path string, expected a 'name1.name2' or '.name1.name2' or "
                              "'{name1.name2}' or '{.name1.name2}'")
