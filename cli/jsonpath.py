@@ -20,7 +20,7 @@ import math
 from decimal import Decimal
 import re
 
-__all__ = ["JSONPathError", "render"]
+__all__ = ["JSONPathError", "find", "go_sprint", "parse", "render"]
 
 
 class JSONPathError(ValueError):
@@ -35,21 +35,51 @@ class _Fail(Exception):
         self.partial = partial or []
 
 
-def render(template: str, data: object, allow_missing: bool = True) -> str:
-    """Render `data` (decoded JSON) through a kubectl jsonpath `template`."""
+def render(template: str, data: object, allow_missing: bool = True, as_json: bool = False) -> str:
+    """Render `data` (decoded JSON) through a kubectl jsonpath `template`.
+
+    Errors carry the first line of kubectl's message; `as_json` is
+    ``-o jsonpath-as-json``: each action's results as an indented JSON array.
+    """
     try:
-        root = _Parser(template).parse()
-    except _Fail as e:
+        root = parse(template)
+    except JSONPathError as e:
         raise JSONPathError(f"error parsing jsonpath {template}, {e}") from None
     try:
-        results = _Exec(root, allow_missing).find(0, data)
-    except _Fail as e:
+        results = find(root, data, allow_missing)
+    except JSONPathError as e:
         quoted = json.dumps(template, ensure_ascii=False)
+        # kubectl's printer goes on with the template and the whole object on
+        # later lines; errors here are one line, so its first line is all we keep.
         raise JSONPathError(
-            f"error executing jsonpath {quoted}: Error executing template: {e}"
+            f"error executing jsonpath {quoted}: Error executing template: {e}. "
+            "Printing more information for debugging the template:"
         ) from None
+    if as_json:  # client-go PrintResults with outputJSON: MarshalIndent(results, "", "    ")
+        return "".join(_json_indent(r, "") + "\n" for r in results)
     # One `{...}` yielding several values prints them space-separated.
     return "".join(" ".join(map(_print, r)) for r in results)
+
+
+def parse(template: str) -> list:
+    """The parsed template; an error carries client-go's parser message alone."""
+    try:
+        return _Parser(template).parse()
+    except _Fail as e:
+        raise JSONPathError(str(e)) from None
+
+
+def find(root: list, data: object, allow_missing: bool = True) -> list[list]:
+    """client-go FindResults: the values of each action of a parsed template."""
+    try:
+        return _Exec(root, allow_missing).find(0, data)
+    except _Fail as e:
+        raise JSONPathError(str(e)) from None
+
+
+def go_sprint(v: object) -> str:
+    """Go's fmt.Sprint of a decoded JSON value (``map[k:v]``, ``[a b]``, ``<nil>``)."""
+    return _go_v(v)
 
 
 # --- parsing -----------------------------------------------------------------
@@ -470,6 +500,17 @@ def _json(v: object) -> str:
     if isinstance(v, float):
         return _go_float(v, for_json=True)
     return _text(v)
+
+
+def _json_indent(v: object, indent: str) -> str:
+    """encoding/json.MarshalIndent with four spaces: keys sorted, empty containers on one line."""
+    inner = indent + "    "
+    if isinstance(v, dict) and v:
+        body = ",\n".join(f"{inner}{_json(str(k))}: {_json_indent(v[k], inner)}" for k in sorted(v, key=str))
+        return "{\n" + body + "\n" + indent + "}"
+    if isinstance(v, (list, tuple)) and v:
+        return "[\n" + ",\n".join(inner + _json_indent(x, inner) for x in v) + "\n" + indent + "]"
+    return _json(v)
 
 
 def _go_float(f: float, for_json: bool) -> str:

@@ -342,10 +342,10 @@ def _get_deployment(s: Session, name: str):
 @cli.command()
 @click.argument("resource")
 @click.argument("name", required=False)
-@click.option("-o", "--output", help=f"Output format: {printers.FORMATS}.")
+@printers.output_options
 @at_option
 @pass_session
-def get(s: Session, resource, name, output):
+def get(s: Session, resource, name, output: printers.Output):
     """Show image streams (is), image stream tags (istag) or Deployments."""
     if "/" in resource and name is None:
         resource, name = resource.split("/", 1)
@@ -356,20 +356,20 @@ def get(s: Session, resource, name, output):
     if kind == "imagestream":
         states = [_get_stream(s, name)] if name else s.reader.list("imagestream", s.namespace)
         docs = [documents.imagestream(st) for st in states]
-        plain = lambda: printers.table([["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]] + [
-            [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)] for st in states])
+        plain = lambda: [["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]] + [
+            [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)] for st in states]
         text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestream.image.openshift.io")
     elif kind == "istag":
         docs = _istags(s, name)
-        plain = lambda: printers.table([["NAME", "IMAGE REFERENCE", "UPDATED"]] + [
+        plain = lambda: [["NAME", "IMAGE REFERENCE", "UPDATED"]] + [
             [d["metadata"]["name"], d["image"]["dockerImageReference"],
-             printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)] for d in docs])
+             printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)] for d in docs]
         text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestreamtag.image.openshift.io")
     else:
         states = [_get_deployment(s, name)] if name else s.reader.list("deployment", s.namespace)
         docs = [documents.deployment(st) for st in states]
 
-        def rows(wide: bool) -> str:
+        def rows(wide: bool) -> list[list[str]]:
             head = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
             head += ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
             body = []
@@ -380,11 +380,11 @@ def get(s: Session, resource, name, output):
                     row += [",".join(c.name for c in st.containers), ",".join(c.image for c in st.containers),
                             ",".join(f"{k}={v}" for k, v in (st.labels or {"app": st.name}).items())]
                 body.append(row)
-            return printers.table([head] + body)
+            return [head] + body
 
         text = printers.emit(output, docs, bool(name), plain=lambda: rows(False), wide=lambda: rows(True),
                              resource="deployment.apps")
-    if not docs and not name and not output:
+    if not docs and not name and output.format in ("", "wide"):  # kubectl: human-readable printers only
         click.echo(f"No resources found in {s.namespace} namespace.", err=True)
         return
     click.echo(text, nl=False)

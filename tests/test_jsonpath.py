@@ -248,7 +248,9 @@ def test_errors(template, data, message):
 def test_missing_keys_can_be_errors(template, lenient, missing):
     data = {**ITEMS, "spec": {}}
     assert render(template, data) == lenient  # kubectl's default
-    with pytest.raises(JSONPathError, match=f": {missing} is not found$"):
+    # kubectl's first line: its printer goes on to print the template and the object
+    with pytest.raises(JSONPathError, match=f": {missing} is not found\\. Printing more information for "
+                                            "debugging the template:$"):
         render(template, data, allow_missing=False)  # --allow-missing-template-keys=false
 
 
@@ -293,3 +295,15 @@ def test_agrees_with_kubectl(template, data):
     else:
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == ours
+
+
+def test_as_json_is_gos_marshal_indent_of_each_actions_results():
+    # -o jsonpath-as-json: captured from kubectl 1.32 (`annotate --local -f - zz- -o jsonpath-as-json=...`)
+    data = {"metadata": {"annotations": {"x": "<b>&"}},
+            "z": {"f": 1e21, "g": 0.5, "h": 100000000, "e": {}, "l": [], "n": None, "t": True}}
+    assert render("{.metadata.annotations}{.z}{.nope}text", data, as_json=True) == (
+        '[\n    {\n        "x": "\\u003cb\\u003e\\u0026"\n    }\n]\n'
+        '[\n    {\n        "e": {},\n        "f": 1e+21,\n        "g": 0.5,\n        "h": 100000000,\n'
+        '        "l": [],\n        "n": null,\n        "t": true\n    }\n]\n'
+        '[]\n'
+        '[\n    "text"\n]\n')
