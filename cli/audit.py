@@ -222,9 +222,9 @@ def _print_json(plan, position: int, dry_run: bool, **more) -> None:
 
 def plan_lines(plan) -> list[str]:
     """The plan as text: tag moves, scheduled imports switched off, then each Deployment's fate."""
+    lines = [] if plan and (plan.tags or plan.scheduled_imports_off) else ["nothing to change"]
     if not plan:
-        return ["nothing to change"]
-    lines = []
+        return lines
     for t in plan.tags:
         how = "follows as an alias" if t.change == "followed" else t.change
         lines.append(f"tag {t.stream}:{t.tag} ({how}): {t.from_pull_spec or '<none>'} → {t.to_pull_spec}")
@@ -239,7 +239,7 @@ def plan_lines(plan) -> list[str]:
         rest = [f for f in fates if f not in moved]
         if moved:
             images = ", ".join(f"{f.container}={f.to_image}" for f in moved)
-            chains = sorted({_follows(f.trigger) for f in moved if f.trigger and f.trigger.via})
+            chains = sorted({_follows(f.trigger) for f in moved if f.trigger and len(f.trigger.via) > 1})
             through = f"; its trigger follows {', '.join(chains)}" if chains else ""
             if moved[0].fate == "rolls-out":
                 lines.append(f"deployment/{name}: rolls out revision {moved[0].revision} ({images}){through}")
@@ -256,6 +256,7 @@ def plan_lines(plan) -> list[str]:
 
 
 def _follows(trigger) -> str:
+    """The tag a trigger follows, with the alias chain down to the rolled-back tag."""
     return " → ".join(trigger.via) if trigger.via else trigger.istag
 
 

@@ -66,7 +66,9 @@ class TriggerRef:
     istag: str                 # the image stream tag it follows, "stream:tag"
     namespace: str
     mode: Literal["auto", "manual"]
-    via: tuple[str, ...] = ()  # the alias chain from `istag` to the rolled-back tag, both ends included
+    # the alias chain from `istag` to the rolled-back tag, both ends included (just `istag` when it is
+    # that tag); empty when the trigger does not lead to a rolled-back tag
+    via: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,7 @@ def _fates(deployment: Deployment, before: DeploymentState | None, followers: Ma
         key = _followed_key(deployment, trigger)
         if key in followers:
             via = followers[key]
-            ref = TriggerRef(trigger.source.name, key[0], "manual" if trigger.paused else "auto",
-                             via if len(via) > 1 else ())
+            ref = TriggerRef(trigger.source.name, key[0], "manual" if trigger.paused else "auto", via)
             fate = DeploymentFate(state.namespace, state.name, container.name, via[-1], "unchanged",
                                   "AlreadyRunsImage", ref, was, now)
             if trigger.paused:
