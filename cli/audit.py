@@ -250,7 +250,7 @@ def plan_lines(plan) -> list[str]:
                 lines.append(f"deployment/{name}: template only ({images}); it matches the revision that runs, "
                              f"so nothing rolls out{through}")
         for f in rest:
-            who = f"deployment/{name}" + (f" container {f.container}" if len(fates) > 1 else "")
+            who = f"deployment/{name}" + (f" container {f.container}" if len(fates) > 1 and f.container else "")
             lines.append(f"{who}: unchanged ({_why(f)})")
     return lines
 

@@ -167,14 +167,20 @@ def _fates(deployment: Deployment, before: DeploymentState | None, followers: Ma
     rolled = [e.revision for e in deployment.pending_events if isinstance(e, Deployment.RolledOut)]
     broken = _trigger_error(state)
     triggers: dict[str, ImageTrigger] = {}
+    fates = []
     for trigger in state.triggers():
         try:
             target = trigger_target(state, trigger)
-        except Invalid:
+        except Invalid as e:  # it names no container of ours: the controller leaves the Deployment alone
+            key = _followed_key(deployment, trigger)
+            if key in followers:
+                ref = TriggerRef(trigger.source.name, key[0], "manual" if trigger.paused else "auto", followers[key])
+                fates.append(DeploymentFate(state.namespace, state.name, "", followers[key][-1], "not-followed",
+                                            "TriggerManual" if trigger.paused else "TriggerInvalid", ref, "", "",
+                                            message=str(e)))
             continue
         if target is not None:
             triggers[target.name] = trigger  # a later entry wins, as in the controller
-    fates = []
     for container in state.init_containers + state.containers:
         now = container.image
         was = before.container(container.name).image if before and before.container(container.name) else now

@@ -214,6 +214,38 @@ def test_a_trigger_on_another_tag_is_named_and_each_container_has_its_fate(keycl
         f"{KEYCLOAK}@{B})"]
 
 
+def test_a_trigger_the_controller_cannot_apply_is_named_with_its_error(keycloak, tmp_path):
+    moved_to_b(keycloak)
+    manifest = tmp_path / "typo.json"
+    manifest.write_text(json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "typo", "annotations": {"image.openshift.io/triggers": json.dumps([
+            {"from": {"kind": "ImageStreamTag", "name": "keycloak:20"},
+             "fieldPath": 'spec.template.spec.containers[?(@.name=="keycloack")].image'}])}},
+        "spec": {"selector": {"matchLabels": {"app": "typo"}}, "template": {
+            "metadata": {"labels": {"app": "typo"}},
+            "spec": {"containers": [{"name": "keycloak", "image": f"{KEYCLOAK}@{B}"}]}}}}))
+    keycloak(f"apply -f {manifest}")
+    plan, text = rolled_back(keycloak, "rollback keycloak:20 --steps 1")
+    broken = fates(plan)["typo/"]
+    assert (broken["fate"], broken["reason"], broken["message"], broken["trigger"]["istag"]) == \
+        ("not-followed", "TriggerInvalid", "no such container: keycloack", "keycloak:20")
+    assert fates(plan)["typo/keycloak"]["fate"] == "no-trigger"
+    assert "deployment/typo: unchanged (its image trigger on keycloak:20 is not applied: no such container: " \
+           "keycloack)" in text
+    assert keycloak.image("typo") == f"{KEYCLOAK}@{B}"
+
+
+def test_restore_spec_prints_its_plan_as_data(keycloak):
+    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    moved_to_b(keycloak)
+    plan = keycloak(f"rollback keycloak:20 --restore-spec --to-position {position} -o json").json()
+    assert [(t["tag"], t["to_image"]) for t in plan["tags"]] == [("20", A)]
+    mine = fates(plan)["mykeycloak/keycloak"]
+    assert (mine["fate"], mine["to_image"], mine["revision"]) == ("rolls-out", f"{KEYCLOAK}@{A}", 3)
+    assert keycloak.image() == f"{KEYCLOAK}@{A}"
+
+
 # -- the engine's plan function on aggregates, without the CLI ----------------------------------
 
 def test_the_plan_function_derives_every_fate_from_aggregates():
