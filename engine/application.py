@@ -635,12 +635,13 @@ class ImageTrail(Application):
 
     @retry_on_conflict
     def restore_spec(self, namespace: str, stream_name: str, spec: TagReference, position: int, *,
-                     dry_run: bool = False, bystanders: list[str] = (), actor: str | None = None,
+                     dry_run: bool = False, bystanders: list[str] | None = None, actor: str | None = None,
                      reason: str = "") -> Outcome:
         """Put back a tag's spec exactly as it was at `position` (an alias stays an alias), and
         resolve it now, as the API server does for a spec change."""
         description = f"imagetrail rollback {stream_name}:{spec.name} --restore-spec --to-position {position}"
-        scope = rollback_plan.PlanScope([(namespace, stream_name, spec.name)], [(namespace, n) for n in bystanders])
+        scope = rollback_plan.PlanScope([(namespace, stream_name, spec.name)],
+                                        [(namespace, n) for n in bystanders or []])
         with self.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is None:
@@ -655,7 +656,7 @@ class ImageTrail(Application):
 
     @retry_on_conflict
     def rollback(self, namespace: str, targets: list[RollbackTarget], *, dry_run: bool = False,
-                 bystanders: list[str] = (), actor: str | None = None, reason: str = "") -> Outcome:
+                 bystanders: list[str] | None = None, actor: str | None = None, reason: str = "") -> Outcome:
         """Move tags back to the images they had at a position (found by the read side), with
         every trigger reaction, in one atomic save; or, with `dry_run`, only say what would happen.
 
@@ -665,7 +666,7 @@ class ImageTrail(Application):
         names = " ".join(f"{t.stream}:{t.tag}" for t in targets)
         description = f"imagetrail rollback {names} --to-position {max(t.position for t in targets)}"
         scope = rollback_plan.PlanScope([(namespace, t.stream, t.tag) for t in targets],
-                                        [(namespace, n) for n in bystanders])
+                                        [(namespace, n) for n in bystanders or []])
         with self.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             for target in targets:
                 stream = uow.get(ImageStream, namespace, target.stream)

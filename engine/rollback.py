@@ -109,8 +109,10 @@ class PlanScope:
     bystanders: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name)
 
 
-def plan(targets: Iterable[Key], streams: Iterable[ImageStream], streams_before: Mapping[tuple[str, str], ImageStreamState],
-         deployments: Iterable[Deployment], deployments_before: Mapping[tuple[str, str], DeploymentState]) -> RollbackPlan:
+def plan(targets: Iterable[Key],
+         streams: Iterable[ImageStream], streams_before: Mapping[tuple[str, str], ImageStreamState],
+         deployments: Iterable[Deployment],
+         deployments_before: Mapping[tuple[str, str], DeploymentState]) -> RollbackPlan:
     """The plan of a unit of work, after the controllers reacted and before it is saved.
 
     `streams` and `deployments` are the aggregates with their pending events; the `*_before`
