@@ -238,7 +238,7 @@ def plan_lines(plan) -> list[str]:
         moved = [f for f in fates if f.fate in ("rolls-out", "template-only")]
         rest = [f for f in fates if f not in moved]
         if moved:
-            images = ", ".join(f"{f.container}={f.to_image}" for f in moved)
+            images = ", ".join(f"{f.container}={f.image_after}" for f in moved)
             chains = sorted({_follows(f.trigger) for f in moved if f.trigger and len(f.trigger.via) > 1})
             through = f"; its trigger follows {', '.join(chains)}" if chains else ""
             if moved[0].fate == "rolls-out":
@@ -266,9 +266,9 @@ def _why(f) -> str:
     if f.reason == "TriggerInvalid":
         return f"its image trigger on {_follows(f.trigger)} is not applied: {f.message}"
     if f.reason == "TriggerFollowsOtherTag":
-        return f"its trigger follows {f.trigger.istag}, not {f.tag}; it keeps running {f.from_image}"
+        return f"its trigger follows {f.trigger.istag}, not {f.tag}; it keeps running {f.image_before}"
     if f.reason == "NoTrigger":
-        return f"no trigger follows {f.tag}; it keeps running {f.from_image}"
+        return f"no trigger follows {f.tag}; it keeps running {f.image_before}"
     return "it already runs that image"
 
 

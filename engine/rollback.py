@@ -80,8 +80,8 @@ class DeploymentFate:
     fate: Fate
     reason: Reason
     trigger: TriggerRef | None
-    from_image: str            # the container's image before the rollback
-    to_image: str              # and after it
+    image_before: str          # the container's image before the rollback
+    image_after: str           # and after it
     revision: int | None = None  # the revision it rolls out (rolls-out)
     message: str = ""          # the controller's error (TriggerInvalid)
 
@@ -137,7 +137,7 @@ def plan(targets: Iterable[Key],
     for deployment in sorted({(d.namespace, d.name): d for d in deployments}.values(),
                              key=lambda d: (d.namespace, d.name)):
         fates += _fates(deployment, deployments_before.get((deployment.namespace, deployment.name)),
-                        followers, streams, streams_before)
+                        followers, streams_before)
     return RollbackPlan(tuple(tags), tuple(schedules), tuple(fates))
 
 
@@ -161,7 +161,6 @@ def _followers(targets: Iterable[Key], streams: Mapping[tuple[str, str], ImageSt
 
 
 def _fates(deployment: Deployment, before: DeploymentState | None, followers: Mapping[Key, tuple[str, ...]],
-           streams: Mapping[tuple[str, str], ImageStream],
            streams_before: Mapping[tuple[str, str], ImageStreamState]) -> list[DeploymentFate]:
     state = deployment.state
     changed = {c.container: c for e in deployment.pending_events if isinstance(e, Deployment.ImagesChanged)

@@ -50,7 +50,7 @@ def test_a_deployment_whose_automatic_trigger_follows_the_tag_rolls_out(keycloak
         "namespace": "demo", "deployment": "mykeycloak", "container": "keycloak", "tag": "keycloak:20",
         "fate": "rolls-out", "reason": "TriggerFollows",
         "trigger": {"istag": "keycloak:20", "namespace": "demo", "mode": "auto", "via": ["keycloak:20"]},
-        "from_image": f"{KEYCLOAK}@{B}", "to_image": f"{KEYCLOAK}@{A}", "revision": 3, "message": ""}}
+        "image_before": f"{KEYCLOAK}@{B}", "image_after": f"{KEYCLOAK}@{A}", "revision": 3, "message": ""}}
     assert text == [f"tag keycloak:20 (rollback): {KEYCLOAK}@{B} → {KEYCLOAK}@{A}",
                     f"deployment/mykeycloak: rolls out revision 3 (keycloak={KEYCLOAK}@{A})"]
     assert keycloak.image() == f"{KEYCLOAK}@{A}"
@@ -65,7 +65,7 @@ def test_a_paused_deployment_changes_its_template_only(keycloak):
     fate = fates(plan)["paused/keycloak"]
     assert (fate["fate"], fate["reason"], fate["trigger"]["mode"], fate["revision"]) == \
         ("template-only", "DeploymentPaused", "auto", None)
-    assert (fate["from_image"], fate["to_image"]) == (f"{KEYCLOAK}@{B}", f"{KEYCLOAK}@{A}")
+    assert (fate["image_before"], fate["image_after"]) == (f"{KEYCLOAK}@{B}", f"{KEYCLOAK}@{A}")
     assert f"deployment/paused: template only (keycloak={KEYCLOAK}@{A}); the Deployment is paused and rolls " \
            "out on resume" in text
     assert keycloak.image("paused") == f"{KEYCLOAK}@{A}"
@@ -82,7 +82,7 @@ def test_a_manual_trigger_does_not_follow(keycloak):
     fate = fates(plan)["manual/keycloak"]
     assert (fate["fate"], fate["reason"], fate["trigger"]) == ("not-followed", "TriggerManual", {
         "istag": "keycloak:20", "namespace": "demo", "mode": "manual", "via": ["keycloak:20"]})
-    assert fate["from_image"] == fate["to_image"] == f"{KEYCLOAK}@{B}"
+    assert fate["image_before"] == fate["image_after"] == f"{KEYCLOAK}@{B}"
     assert "deployment/manual: unchanged (its trigger on keycloak:20 is manual)" in text
     assert keycloak.image("manual") == f"{KEYCLOAK}@{B}"
 
@@ -122,7 +122,7 @@ def test_a_deployment_without_a_trigger_keeps_running_the_image(keycloak):
     assert fates(plan)["pinned/keycloak"] == {
         "namespace": "demo", "deployment": "pinned", "container": "keycloak", "tag": "keycloak:20",
         "fate": "no-trigger", "reason": "NoTrigger", "trigger": None,
-        "from_image": f"{KEYCLOAK}@{B}", "to_image": f"{KEYCLOAK}@{B}", "revision": None, "message": ""}
+        "image_before": f"{KEYCLOAK}@{B}", "image_after": f"{KEYCLOAK}@{B}", "revision": None, "message": ""}
     assert "elsewhere/keycloak" not in fates(plan)
     assert f"deployment/pinned: unchanged (no trigger follows keycloak:20; it keeps running {KEYCLOAK}@{B})" in text
     assert keycloak.image("pinned") == f"{KEYCLOAK}@{B}"
@@ -242,7 +242,7 @@ def test_restore_spec_prints_its_plan_as_data(keycloak):
     plan = keycloak(f"rollback keycloak:20 --restore-spec --to-position {position} -o json").json()
     assert [(t["tag"], t["to_image"]) for t in plan["tags"]] == [("20", A)]
     mine = fates(plan)["mykeycloak/keycloak"]
-    assert (mine["fate"], mine["to_image"], mine["revision"]) == ("rolls-out", f"{KEYCLOAK}@{A}", 3)
+    assert (mine["fate"], mine["image_after"], mine["revision"]) == ("rolls-out", f"{KEYCLOAK}@{A}", 3)
     assert keycloak.image() == f"{KEYCLOAK}@{A}"
 
 
@@ -280,7 +280,7 @@ def test_the_plan_function_derives_every_fate_from_aggregates():
     assert [(t.tag, t.change, t.from_image, t.to_image) for t in plan.tags] == [
         ("20.0.2", "rollback", B, A), ("20", "followed", B, A), ("stable", "followed", B, A)]
     got = {f.deployment: (f.fate, f.reason, f.trigger.mode if f.trigger else None,
-                          f.trigger.via if f.trigger else None, f.to_image) for f in plan.deployments}
+                          f.trigger.via if f.trigger else None, f.image_after) for f in plan.deployments}
     assert got == {
         "web": ("rolls-out", "TriggerFollows", "auto", ("keycloak:stable", "keycloak:20", "keycloak:20.0.2"),
                 f"{KEYCLOAK}@{A}"),
