@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from imagetrail.engine import context, manifests, tagging, triggerset
+from imagetrail.engine import rollback as rollback_plan
 from imagetrail.engine.deployment import Cause, Deployment
 from imagetrail.engine.errors import AlreadyExists, Conflict, Invalid, NotFound, ResolveFailed, UsageError
 from imagetrail.engine.imagestream import ImageStream
@@ -69,7 +70,7 @@ class Outcome:
     """What a command did, for the CLI to report."""
 
     lines: list[str] = field(default_factory=list)
-    plan: list[str] = field(default_factory=list)  # what the command does, when asked (rollback)
+    plan: rollback_plan.RollbackPlan | None = None  # what the command does, when asked (rollback)
     warnings: list[str] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
     rollouts: list[str] = field(default_factory=list)  # "deployment.apps/x rolled out revision N"
@@ -163,8 +164,8 @@ class ImageTrail(Application):
 
     # -- the unit of work's end: controllers react, then one atomic save -----------------
 
-    def commit(self, uow: UnitOfWork, outcome: Outcome, command: str, *, plan: bool = False,
-               dry_run: bool = False) -> Outcome:
+    def commit(self, uow: UnitOfWork, outcome: Outcome, command: str, *,
+               plan: rollback_plan.PlanScope | None = None, dry_run: bool = False) -> Outcome:
         """Run the trigger and Deployment controllers on what changed, then save atomically.
 
         With `plan`, first describe everything the save will do; with `dry_run`, only that.
@@ -196,49 +197,28 @@ class ImageTrail(Application):
             if deployment.roll_out(command):
                 outcome.rollouts.append(
                     f"deployment.apps/{deployment.name} rolled out revision {deployment.state.revision}")
-        if plan:
-            outcome.plan = self.describe_plan(uow)
+        if plan is not None:
+            outcome.plan = self.describe_plan(uow, plan)
         if not dry_run:
             self.save_all(uow)
         return outcome
 
-    def describe_plan(self, uow: UnitOfWork) -> list[str]:
+    def describe_plan(self, uow: UnitOfWork, scope: rollback_plan.PlanScope) -> rollback_plan.RollbackPlan:
         """What the pending events of a unit of work will do, from the events themselves: so a
-        dry run shows exactly what the real run does."""
-        lines = []
-        moved: set[tuple[str, str, str]] = set()
-        for stream in uow.of_type(ImageStream):
-            committed = self.stream(stream.namespace, stream.name)
-            for event in stream.pending_events:
-                if isinstance(event, ImageStream.TagMoved):
-                    moved.add((stream.namespace, stream.name, event.tag))
-                    old = committed.state.head(event.tag) if committed else None
-                    how = "follows as an alias" if event.change == "followed" else event.change
-                    lines.append(f"tag {stream.name}:{event.tag} ({how}): "
-                                 f"{old.docker_image_reference if old else '<none>'} → "
-                                 f"{event.item.docker_image_reference}")
-                elif isinstance(event, ImageStream.SpecTagSet) and committed:
-                    before = committed.state.spec_tags.get(event.tag.name)
-                    if before and before.import_policy.scheduled and not event.tag.import_policy.scheduled:
-                        lines.append(f"scheduled import of {stream.name}:{event.tag.name} is switched off "
-                                     f"(re-enable: imagetrail tag --scheduled {before.source.name} "
-                                     f"{stream.name}:{event.tag.name})")
-        for deployment in uow.of_type(Deployment):
-            rolled = [e for e in deployment.pending_events if isinstance(e, Deployment.RolledOut)]
-            changed = [c for e in deployment.pending_events if isinstance(e, Deployment.ImagesChanged)
-                       for c in e.changes]
-            images = ", ".join(f"{c.container}={c.image}" for c in changed)
-            if rolled:
-                lines.append(f"deployment/{deployment.name}: rolls out revision {rolled[-1].revision} ({images})")
-            elif changed:
-                lines.append(f"deployment/{deployment.name}: template only ({images}); the Deployment is paused "
-                             "and rolls out on resume")
-            else:
-                manual = [t.source.name for t in deployment.state.triggers() if t.paused and
-                          (t.source.namespace or deployment.namespace, *t.source.name.split(":", 1)) in moved]
-                reason = f"its trigger on {', '.join(manual)} is manual" if manual else "it already runs that image"
-                lines.append(f"deployment/{deployment.name}: unchanged ({reason})")
-        return lines
+        dry run shows exactly what the real run does. Computed before the save."""
+        for ns, stream_name, _ in scope.targets:  # followers of a tag that does not move are in the plan too
+            watchers = uow.get(StreamWatchers, ns, stream_name)
+            for key in watchers.state.deployments if watchers else []:
+                uow.get(Deployment, *key.split("/", 1))
+        for ns, name in scope.bystanders:
+            uow.get(Deployment, ns, name)  # loaded after the controllers ran: only read, never saved
+        streams, deployments = uow.of_type(ImageStream), uow.of_type(Deployment)
+        committed_streams = {(s.namespace, s.name): self.stream(s.namespace, s.name) for s in streams}
+        committed_deployments = {(d.namespace, d.name): self.deployment(d.namespace, d.name) if d.pending_events
+                                 else d for d in deployments}
+        return rollback_plan.plan(
+            scope.targets, streams, {k: s.state for k, s in committed_streams.items() if s},
+            deployments, {k: d.state for k, d in committed_deployments.items() if d})
 
     def save_all(self, uow: UnitOfWork) -> None:
         pending = uow.pending()
@@ -326,7 +306,8 @@ class ImageTrail(Application):
 
     @contextlib.contextmanager
     def command(self, description: str, actor: str | None = None, reason: str = "", *,
-                plan: bool = False, dry_run: bool = False) -> Iterator[tuple[UnitOfWork, Outcome]]:
+                plan: rollback_plan.PlanScope | None = None,
+                dry_run: bool = False) -> Iterator[tuple[UnitOfWork, Outcome]]:
         """One user command: its own actor and correlation id, one atomic save at the end.
 
         An exception inside the block writes nothing.
@@ -654,11 +635,14 @@ class ImageTrail(Application):
 
     @retry_on_conflict
     def restore_spec(self, namespace: str, stream_name: str, spec: TagReference, position: int, *,
-                     dry_run: bool = False, actor: str | None = None, reason: str = "") -> Outcome:
+                     dry_run: bool = False, bystanders: list[str] | None = None, actor: str | None = None,
+                     reason: str = "") -> Outcome:
         """Put back a tag's spec exactly as it was at `position` (an alias stays an alias), and
         resolve it now, as the API server does for a spec change."""
         description = f"imagetrail rollback {stream_name}:{spec.name} --restore-spec --to-position {position}"
-        with self.command(description, actor, reason, plan=True, dry_run=dry_run) as (uow, outcome):
+        scope = rollback_plan.PlanScope([(namespace, stream_name, spec.name)],
+                                        [(namespace, n) for n in bystanders or []])
+        with self.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is None:
                 raise NotFound(f'imagestreams.image.openshift.io "{stream_name}" not found')
@@ -672,12 +656,18 @@ class ImageTrail(Application):
 
     @retry_on_conflict
     def rollback(self, namespace: str, targets: list[RollbackTarget], *, dry_run: bool = False,
-                 actor: str | None = None, reason: str = "") -> Outcome:
+                 bystanders: list[str] | None = None, actor: str | None = None, reason: str = "") -> Outcome:
         """Move tags back to the images they had at a position (found by the read side), with
-        every trigger reaction, in one atomic save; or, with `dry_run`, only say what would happen."""
+        every trigger reaction, in one atomic save; or, with `dry_run`, only say what would happen.
+
+        The plan (outcome.plan) covers the Deployments that follow the tags and, of `bystanders`
+        (the namespace's Deployments as the read side lists them), those that run their images.
+        """
         names = " ".join(f"{t.stream}:{t.tag}" for t in targets)
         description = f"imagetrail rollback {names} --to-position {max(t.position for t in targets)}"
-        with self.command(description, actor, reason, plan=True, dry_run=dry_run) as (uow, outcome):
+        scope = rollback_plan.PlanScope([(namespace, t.stream, t.tag) for t in targets],
+                                        [(namespace, n) for n in bystanders or []])
+        with self.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             for target in targets:
                 stream = uow.get(ImageStream, namespace, target.stream)
                 if stream is None:
