@@ -716,7 +716,7 @@ class ImageTrail(Application):
                         lookup_local=m.lookup_local, labels=m.labels, annotations=m.annotations,
                         created=m.created, generation=m.generation))
                 else:
-                    stream.set_lookup_policy(m.lookup_local)
+                    stream.adopt_lookup_policy(m.lookup_local)
                     for tag in m.tags:
                         stream.adopt_spec_tag(tag, m.generation)
                 added = sum(stream.adopt_history(tag, history) for tag, history in sorted(m.history.items()))
@@ -769,8 +769,13 @@ class ImageTrail(Application):
         return f"imagestream.image.openshift.io/{m.name} {'configured' if changed else 'unchanged'}"
 
     def _process_tags(self, uow: UnitOfWork, stream: ImageStream, tags: list[str], outcome: Outcome) -> None:
-        import_generation = stream.state.generation + 1  # one ImageStreamImport for all of them
-        for tag in tags:
+        """Aliases first, as the API server sets them synchronously (a head that is not there yet is
+        copied verbatim when the import brings it, §4); then the import controller's ONE
+        ImageStreamImport of the pending DockerImage tags; then copies by digest, which need the
+        images those imports bring."""
+        import_generation = stream.state.generation + 1
+        order = {IMAGE_STREAM_TAG: 0, DOCKER_IMAGE: 1, IMAGE_STREAM_IMAGE: 2}
+        for tag in sorted(tags, key=lambda t: order.get(stream.state.spec_tags[t].kind, 0)):
             self.process_tag_source(uow, stream, tag, outcome, import_generation=import_generation)
 
     def _apply_deployment(self, uow: UnitOfWork, m: manifests.DeploymentManifest, *, imported: bool = False) -> str:

@@ -47,6 +47,10 @@ class ImageStreamState(Model):
     annotations: dict[str, str] = Field(default_factory=dict)
     spec_tags: dict[str, TagReference] = Field(default_factory=dict)
     status_tags: dict[str, TagHistory] = Field(default_factory=dict)
+    # what the last `import -f` of a cluster dump recorded: the same dump imported again leaves
+    # alone what has moved on since (a spec tag re-pointed, lookup switched by a later command)
+    imported_spec_tags: dict[str, TagReference] = Field(default_factory=dict)
+    imported_lookup_local: bool | None = None
 
     def head(self, tag: str) -> TagEvent | None:
         history = self.status_tags.get(tag)
@@ -179,23 +183,31 @@ class ImageStream(Aggregate[ImageStreamState]):
                 labels=dict(self.labels), annotations=dict(self.annotations),
                 spec_tags={t.name: t if imported else t.model_copy(update={"generation": 1}) for t in self.spec_tags},
                 generation=self.imported_generation or 1,
+                imported_spec_tags={t.name: t.model_copy() for t in self.spec_tags} if imported else {},
+                imported_lookup_local=self.lookup_local if imported else None,
             )
 
     class SpecTagSet(Aggregate.Event):
         tag: TagReference
         generation: int
+        imported: bool = False  # from a cluster dump
 
         def evolve(self, state: ImageStreamState) -> None:
             state.spec_tags[self.tag.name] = self.tag.model_copy(deep=True)
             state.generation = self.generation
+            if self.imported:
+                state.imported_spec_tags[self.tag.name] = self.tag.model_copy(deep=True)
 
     class LookupPolicySet(Aggregate.Event):
         local: bool
         generation: int
+        imported: bool = False  # from a cluster dump
 
         def evolve(self, state: ImageStreamState) -> None:
             state.lookup_local = self.local
             state.generation = self.generation
+            if self.imported:
+                state.imported_lookup_local = self.local
 
     class TagMoved(Aggregate.Event):
         """A tag's status history changed: a new head, or an in-place collapse (§5)."""
@@ -263,9 +275,17 @@ class ImageStream(Aggregate[ImageStreamState]):
         if ref.generation is None:
             old = self.state.spec_tags.get(ref.name)
             ref = ref.model_copy(update={"generation": old.generation if old else max(generation, self.state.generation)})
-        if self.state.spec_tags.get(ref.name) == ref:
+        if ref in (self.state.spec_tags.get(ref.name), self.state.imported_spec_tags.get(ref.name)):
             return False
-        self.trigger_event(self.SpecTagSet, tag=ref, generation=max(generation, self.state.generation))
+        self.trigger_event(self.SpecTagSet, tag=ref, generation=max(generation, self.state.generation),
+                           imported=True)
+        return True
+
+    def adopt_lookup_policy(self, local: bool) -> bool:
+        """A dump's lookup policy, unless it is the one the last dump already gave."""
+        if local in (self.state.lookup_local, self.state.imported_lookup_local):
+            return False
+        self.trigger_event(self.LookupPolicySet, local=local, generation=self.state.generation + 1, imported=True)
         return True
 
     def adopt_history(self, tag: str, items: list[TagEvent]) -> int:
