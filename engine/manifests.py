@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
-from pydantic.functional_validators import AfterValidator, PlainValidator
+from pydantic.functional_validators import PlainValidator
 from pydantic_core import PydanticCustomError
 
 from imagetrail.engine.errors import UsageError

@@ -12,7 +12,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RUBY_SAMPLE = FIXTURES / "imagestream_ruby_sample__openshift-library.json"        # tab-indented JSON
 RUBY_LEGACY = FIXTURES / "imagestream_ruby_centos7_legacy_v1__openshift-library.json"  # apiVersion: v1
 PLACEHOLDER = FIXTURES / "deployment_placeholder_image_trigger__openshift-origin.yaml"
-D = "sha256:" + "d" * 64
 
 
 @pytest.fixture
