@@ -28,7 +28,7 @@ MAX_NODES = 1_000_000  # after alias expansion ("billion laughs")
 _JSON_TOKEN = re.compile(r'[\[\]{}"\\]')
 
 
-class _KubeYAMLLoader(yaml.SafeLoader):
+class _KubeYAMLLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: ~10x faster
     """YAML as Kubernetes reads it: timestamps stay strings."""
 
 
