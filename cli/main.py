@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 from functools import cached_property
 
 import click
-import yaml
 
 from imagetrail.cli import printers
 from imagetrail.cli.describe import describe_imagestream
 from eventsourcing.persistence import PersistenceError
 
 from imagetrail.engine.application import ImageTrail, Outcome
+from imagetrail.engine.decoding import decode
 from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError
 from imagetrail.engine.resolver import Resolver
 from imagetrail.engine.stores import parse_store
@@ -38,6 +38,10 @@ class Session:
     def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None,
                  offline: bool = False):
         self.namespace = namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default"
+        # kubectl enforces the namespace on objects from files only when --namespace was given on the
+        # command line (clientcmd's Namespace() "overridden"); the context's namespace, like
+        # IMAGETRAIL_NAMESPACE here, is only the default for objects that carry none
+        self.namespace_given = namespace is not None
         self.store_url = store
         self.actor = actor
         self.mirror = mirror
@@ -93,20 +97,10 @@ def at_option(command):
 pass_session = click.make_pass_decorator(Session)
 
 
-class KubeYAMLLoader(yaml.SafeLoader):
-    """YAML as Kubernetes reads it: timestamps stay strings (annotation values are strings)."""
-
-
-KubeYAMLLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def report(outcome: Outcome) -> None:
     for line in outcome.lines:
         click.echo(line)
-    for line in outcome.rollouts:
+    for line in outcome.rollouts + outcome.notices:
         click.echo(f"info: {line}", err=True)
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
@@ -519,18 +513,19 @@ def doctor(s: Session, resource, output):
 @pass_session
 def apply(s: Session, filename):
     """Create or update ImageStreams and Deployments from real API objects (kind: List too)."""
-    report(s.app.apply(s.namespace, _read_documents(filename), actor=s.actor))
+    report(s.app.apply(s.namespace, _read_documents(filename), actor=s.actor, enforce_namespace=s.namespace_given))
 
 
 def _read_documents(filename: str) -> list:
     try:
-        text = sys.stdin.read() if filename == "-" else open(filename, encoding="utf-8").read()
+        if filename == "-":
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        else:
+            with open(filename, "rb") as f:
+                data = f.read()
     except OSError as e:
         raise UsageError(f"cannot read {filename}: {e.strerror}") from None
-    try:
-        return list(yaml.load_all(text, Loader=KubeYAMLLoader))
-    except yaml.YAMLError as e:
-        raise UsageError(f"{filename} is not valid YAML or JSON: {str(e).splitlines()[0]}") from None
+    return decode(data, "standard input" if filename == "-" else filename)
 
 
 @cli.command("import")
@@ -539,7 +534,8 @@ def _read_documents(filename: str) -> list:
 @pass_session
 def import_(s: Session, filename):
     """Record a cluster's existing ImageStreams (spec and whole history) and Deployments."""
-    report(s.app.import_cluster(s.namespace, _read_documents(filename), source=filename, actor=s.actor))
+    report(s.app.import_cluster(s.namespace, _read_documents(filename), source=filename, actor=s.actor,
+                                enforce_namespace=s.namespace_given))
 
 
 # -- projections -----------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     failures: list[ImportFailure] = field(default_factory=list)
     rollouts: list[str] = field(default_factory=list)  # "deployment.apps/x rolled out revision N"
+    notices: list[str] = field(default_factory=list)  # other info: lines (what import -f skipped)
 
 
 CONFLICT_RETRIES = 5
@@ -246,7 +247,8 @@ class ImageTrail(Application):
             self.process_tag_source(uow, stream, ref.name, outcome)
         return stream
 
-    def process_tag_source(self, uow: UnitOfWork, stream: ImageStream, tag: str, outcome: Outcome) -> None:
+    def process_tag_source(self, uow: UnitOfWork, stream: ImageStream, tag: str, outcome: Outcome, *,
+                           import_generation: int | None = None) -> None:
         spec = stream.state.spec_tags[tag]
         src = spec.source
         if src is None:
@@ -255,7 +257,7 @@ class ImageTrail(Application):
             if spec.reference:
                 stream.record_reference(tag)
             else:
-                self.import_tag(stream, tag, outcome)
+                self.import_tag(stream, tag, outcome, generation=import_generation)
         elif src.kind == IMAGE_STREAM_IMAGE:
             source_name, image_id = src.name.split("@", 1) if "@" in src.name else (stream.name, src.name)
             source = self.source_stream(uow, stream, src.namespace, source_name)
@@ -271,7 +273,8 @@ class ImageTrail(Application):
             raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
         return source
 
-    def import_tag(self, stream: ImageStream, tag: str, outcome: Outcome, *, scheduled: bool = False) -> bool:
+    def import_tag(self, stream: ImageStream, tag: str, outcome: Outcome, *, scheduled: bool = False,
+                   generation: int | None = None) -> bool:
         """Resolve the tag's source and record the import, or the failure as a condition.
 
         A scheduled re-import that fails as the last one did writes nothing: the
@@ -283,11 +286,11 @@ class ImageTrail(Application):
                                              import_mode=spec.import_policy.import_mode)
         except ResolveFailed as e:
             if not (scheduled and stream.state.has_failure(tag, e.reason, e.message)):
-                stream.import_failed(tag, e.reason, e.message)
+                stream.import_failed(tag, e.reason, e.message, generation=generation)
             outcome.failures.append(ImportFailure(stream.name, tag, e.message))
             return False
         before = stream.state.head(tag)
-        if not stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled):
+        if not stream.imported(tag, resolved.pull_spec, resolved.digest, scheduled=scheduled, generation=generation):
             return False
         if scheduled:
             was = f" (was {before.image})" if before else ""
@@ -515,6 +518,8 @@ class ImageTrail(Application):
     def resolve_image_name(self, uow: UnitOfWork, namespace: str, image: str) -> str:
         """Image policy admission (§10.2): a short `stream:tag` becomes the digest pull spec when
         the stream in this namespace has local lookup enabled; otherwise it stays literal."""
+        if not image.strip():  # a trigger's placeholder (openshift/origin#14659): left for the trigger
+            return image
         try:
             ref = parse_docker_image_reference(image)
         except ReferenceError as e:
@@ -683,21 +688,16 @@ class ImageTrail(Application):
     # -- importing cluster state ------------------------------------------------------------------
 
     @retry_on_conflict
-    def import_cluster(self, namespace: str, objects: list[dict[str, Any]], *, source: str,
-                       actor: str | None = None) -> Outcome:
+    def import_cluster(self, namespace: str, documents: list[Any], *, source: str, actor: str | None = None,
+                       enforce_namespace: bool = False) -> Outcome:
         """Record what a cluster dump shows as bootstrap events: each stream's spec and its whole
         status history in order (original `created` kept); Deployments as apply records them.
-        Importing the same dump again writes nothing; a newer dump appends only what changed."""
+        Objects of other kinds are counted and skipped. Importing the same dump again writes nothing;
+        a newer dump appends only what changed."""
         reason = f"imported from {source}"
-        items = manifests.flatten(objects)
-        streams = [manifests.parse_cluster_imagestream(o, namespace) for o in items if o.get("kind") == "ImageStream"]
-        deployments = [manifests.parse(o, namespace) for o in items if o.get("kind") == "Deployment"]
-        others = [o for o in items if o.get("kind") not in ("ImageStream", "Deployment")]
-        if others:
-            raise UsageError(f"imagetrail import takes ImageStream and Deployment objects, not "
-                             f'{others[0].get("kind")} "{(others[0].get("metadata") or {}).get("name")}"')
+        dump = manifests.for_import(documents, namespace, enforce_namespace=enforce_namespace)
         with self.command(f"imagetrail import -f {source}", actor, reason) as (uow, outcome):
-            for m in streams:
+            for m in dump.streams:
                 stream = uow.get(ImageStream, m.namespace, m.name)
                 if stream is None:
                     stream = uow.add(ImageStream.from_cluster(
@@ -706,28 +706,31 @@ class ImageTrail(Application):
                         lookup_local=m.lookup_local, labels=m.labels, annotations=m.annotations,
                         created=m.created, generation=m.generation))
                 else:
-                    stream.set_lookup_policy(m.lookup_local)
+                    stream.adopt_lookup_policy(m.lookup_local)
                     for tag in m.tags:
                         stream.adopt_spec_tag(tag, m.generation)
                 added = sum(stream.adopt_history(tag, history) for tag, history in sorted(m.history.items()))
                 verb = "imported" if stream.pending_events else "unchanged"
                 outcome.lines.append(f"imagestream.image.openshift.io/{m.name} {verb} "
                                      f"({len(m.tags)} spec tags, {added} history entries added)")
-            for m in deployments:
-                outcome.lines.append(self._apply_deployment(uow, m))
+            for m in dump.deployments:
+                outcome.lines.append(self._apply_deployment(uow, m, imported=True))
+            skipped = dump.skipped_line()
+            if skipped:
+                outcome.notices.append(skipped)
         return outcome
 
     # -- apply ------------------------------------------------------------------------------
 
     @retry_on_conflict
-    def apply(self, namespace: str, objects: list[dict[str, Any]], *, actor: str | None = None,
-              reason: str = "") -> Outcome:
+    def apply(self, namespace: str, documents: list[Any], *, actor: str | None = None,
+              reason: str = "", enforce_namespace: bool = False) -> Outcome:
         """`oc apply -f`: create or update ImageStreams and Deployments, all in one atomic save.
 
         Spec tags given are set (tags not listed are kept); status in the input is ignored,
         as the API server ignores it.
         """
-        parsed = [manifests.parse(obj, namespace) for obj in manifests.flatten(objects)]
+        parsed = manifests.for_apply(documents, namespace, enforce_namespace=enforce_namespace)
         with self.command("imagetrail apply", actor, reason) as (uow, outcome):
             for item in parsed:
                 if isinstance(item, manifests.ImageStreamManifest):
@@ -737,23 +740,41 @@ class ImageTrail(Application):
         return outcome
 
     def _apply_stream(self, uow: UnitOfWork, m: manifests.ImageStreamManifest, outcome: Outcome) -> str:
+        """One create or update of the stream, as the API server does it: the spec change takes ONE
+        new generation (1 on create), then the import controller imports every pending tag in ONE
+        ImageStreamImport, whose events share the next generation (openshift-semantics §2.1, §2.5)."""
         stream = uow.get(ImageStream, m.namespace, m.name)
         if stream is None:
             stream = uow.add(ImageStream.create(m.namespace, m.name, tags=m.tags, lookup_local=m.lookup_local,
                                                 labels=m.labels, annotations=m.annotations,
                                                 repository=self.repository_for(m.namespace, m.name)))
-            for tag in m.tags:
-                self.process_tag_source(uow, stream, tag.name, outcome)
+            self._process_tags(uow, stream, [t.name for t in m.tags], outcome)
             return f"imagestream.image.openshift.io/{m.name} created"
         version = stream.version
-        stream.set_lookup_policy(m.lookup_local)
-        for tag in m.tags:
-            if stream.set_spec_tag(tag):
-                self.process_tag_source(uow, stream, tag.name, outcome)
+        generation = stream.state.generation + 1
+        stream.set_lookup_policy(m.lookup_local, generation=generation)
+        changed = [tag.name for tag in m.tags if stream.set_spec_tag(tag, generation=generation)]
+        self._process_tags(uow, stream, changed, outcome)
         changed = stream.version != version
         return f"imagestream.image.openshift.io/{m.name} {'configured' if changed else 'unchanged'}"
 
-    def _apply_deployment(self, uow: UnitOfWork, m: manifests.DeploymentManifest) -> str:
+    def _process_tags(self, uow: UnitOfWork, stream: ImageStream, tags: list[str], outcome: Outcome) -> None:
+        """Aliases first, as the API server sets them synchronously (a head that is not there yet is
+        copied verbatim when the import brings it, §4); then the import controller's ONE
+        ImageStreamImport of the pending DockerImage tags; then copies by digest, which need the
+        images those imports bring."""
+        import_generation = stream.state.generation + 1
+        order = {IMAGE_STREAM_TAG: 0, DOCKER_IMAGE: 1, IMAGE_STREAM_IMAGE: 2}
+        for tag in sorted(tags, key=lambda t: order.get(stream.state.spec_tags[t].kind, 0)):
+            self.process_tag_source(uow, stream, tag, outcome, import_generation=import_generation)
+
+    def _apply_deployment(self, uow: UnitOfWork, m: manifests.DeploymentManifest, *, imported: bool = False) -> str:
+        """Create or update a Deployment from a manifest (`imported`: from a cluster dump).
+
+        A dump is a past picture: a container whose automatic trigger resolves, or whose dumped image
+        is the one the last import of a dump recorded, keeps its current image, so re-importing the
+        same dump writes nothing even after the trigger (or a user) moved the image since.
+        """
         def admitted(containers: list[Container]) -> list[Container]:
             return [c.model_copy(update={"image": self.resolve_image_name(uow, m.namespace, c.image)})
                     for c in containers]
@@ -764,7 +785,7 @@ class ImageTrail(Application):
             deployment = uow.add(Deployment.create(
                 m.namespace, m.name, containers=admitted(m.containers), init_containers=admitted(m.init_containers),
                 replicas=m.replicas, labels=m.labels, annotations=m.annotations, paused=m.paused,
-                change_cause="imagetrail apply"))
+                change_cause="imagetrail import" if imported else "imagetrail apply", imported=imported))
             self.reindex_triggers(uow, deployment, [])
             return f"deployment.apps/{m.name} created"
         version = deployment.version
@@ -775,13 +796,25 @@ class ImageTrail(Application):
         if unknown:
             raise UsageError(f"deployment.apps/{m.name}: adding containers ({', '.join(unknown)}) is not supported; "
                              "delete and re-create the Deployment")
+        deployment.set_triggers_annotation(triggers)
+        if imported:
+            wanted = {c: img for c, img in wanted.items()
+                      if img != deployment.state.imported_images.get(c) and not self._trigger_owns(uow, deployment, c)}
         changed = {c: self.resolve_image_name(uow, m.namespace, img) for c, img in wanted.items()
                    if img != current[c]}
-        deployment.set_images(changed, Cause(kind="apply"))
-        deployment.set_triggers_annotation(triggers)
+        deployment.set_images(changed, Cause(kind="bootstrap" if imported else "apply"))
         deployment.set_paused(m.paused)
         self.reindex_triggers(uow, deployment, before)
         return f"deployment.apps/{m.name} {'configured' if deployment.version != version else 'unchanged'}"
+
+    def _trigger_owns(self, uow: UnitOfWork, deployment: Deployment, container: str) -> bool:
+        """An automatic trigger whose tag resolves sets this container's image whatever a dump says."""
+        trigger = deployment.state.auto_trigger_for(container)
+        if trigger is None or trigger.source.kind != IMAGE_STREAM_TAG or ":" not in trigger.source.name:
+            return False
+        stream_name, tag = trigger.source.name.split(":", 1)
+        stream = uow.get(ImageStream, trigger.source.namespace or deployment.namespace, stream_name)
+        return bool(stream and stream.state.resolve(tag))
 
 
 def _watched(deployment: Deployment, triggers: list[ImageTrigger]) -> set[tuple[str, str]]:

@@ -59,6 +59,9 @@ class DeploymentState(Model):
     init_containers: list[Container] = Field(default_factory=list)
     paused: bool = False
     revisions: list[Revision] = Field(default_factory=list)  # rollout history, oldest first
+    # the images the last `import -f` of a cluster dump recorded, by container: the same dump
+    # imported again leaves a container alone that has moved on since
+    imported_images: dict[str, str] = Field(default_factory=dict)
 
     @property
     def revision(self) -> int:
@@ -144,6 +147,7 @@ class Deployment(Aggregate[DeploymentState]):
         annotations: dict[str, str] = Field(default_factory=dict)
         paused: bool = False
         change_cause: str = ""
+        imported: bool = False  # created by `import -f` from a cluster dump
 
         def initial_state(self) -> DeploymentState:
             state = DeploymentState(
@@ -152,6 +156,8 @@ class Deployment(Aggregate[DeploymentState]):
                 containers=[c.model_copy() for c in self.containers],
                 init_containers=[c.model_copy() for c in self.init_containers], paused=self.paused,
             )
+            if self.imported:
+                state.imported_images = state.template_images
             if not self.paused:
                 state.revisions.append(Revision(number=1, images=state.template_images,
                                                 change_cause=self.change_cause, timestamp=self.timestamp))
@@ -165,6 +171,8 @@ class Deployment(Aggregate[DeploymentState]):
         def evolve(self, state: DeploymentState) -> None:
             for change in self.changes:
                 state.container(change.container).image = change.image
+                if change.cause.kind == "bootstrap":
+                    state.imported_images[change.container] = change.image
 
     class RolledOut(Aggregate.Event):
         """A new revision: the template went live. A template seen before reuses its
@@ -202,11 +210,12 @@ class Deployment(Aggregate[DeploymentState]):
     def create(cls, namespace: str, name: str, *, containers: list[Container],
                init_containers: list[Container] = (), replicas: int = 1,
                labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
-               paused: bool = False, change_cause: str = "") -> Deployment:
+               paused: bool = False, change_cause: str = "", imported: bool = False) -> Deployment:
         return cls._create(
             cls.Created, id=cls.id_for(namespace, name), namespace=namespace, name=name,
             containers=list(containers), init_containers=list(init_containers), replicas=replicas,
             labels=labels or {}, annotations=annotations or {}, paused=paused, change_cause=change_cause,
+            imported=imported,
         )
 
     @property

@@ -47,6 +47,10 @@ class ImageStreamState(Model):
     annotations: dict[str, str] = Field(default_factory=dict)
     spec_tags: dict[str, TagReference] = Field(default_factory=dict)
     status_tags: dict[str, TagHistory] = Field(default_factory=dict)
+    # what the last `import -f` of a cluster dump recorded: the same dump imported again leaves
+    # alone what has moved on since (a spec tag re-pointed, lookup switched by a later command)
+    imported_spec_tags: dict[str, TagReference] = Field(default_factory=dict)
+    imported_lookup_local: bool | None = None
 
     def head(self, tag: str) -> TagEvent | None:
         history = self.status_tags.get(tag)
@@ -179,23 +183,31 @@ class ImageStream(Aggregate[ImageStreamState]):
                 labels=dict(self.labels), annotations=dict(self.annotations),
                 spec_tags={t.name: t if imported else t.model_copy(update={"generation": 1}) for t in self.spec_tags},
                 generation=self.imported_generation or 1,
+                imported_spec_tags={t.name: t.model_copy() for t in self.spec_tags} if imported else {},
+                imported_lookup_local=self.lookup_local if imported else None,
             )
 
     class SpecTagSet(Aggregate.Event):
         tag: TagReference
         generation: int
+        imported: bool = False  # from a cluster dump
 
         def evolve(self, state: ImageStreamState) -> None:
             state.spec_tags[self.tag.name] = self.tag.model_copy(deep=True)
             state.generation = self.generation
+            if self.imported:
+                state.imported_spec_tags[self.tag.name] = self.tag.model_copy(deep=True)
 
     class LookupPolicySet(Aggregate.Event):
         local: bool
         generation: int
+        imported: bool = False  # from a cluster dump
 
         def evolve(self, state: ImageStreamState) -> None:
             state.lookup_local = self.local
             state.generation = self.generation
+            if self.imported:
+                state.imported_lookup_local = self.local
 
     class TagMoved(Aggregate.Event):
         """A tag's status history changed: a new head, or an in-place collapse (§5)."""
@@ -245,7 +257,9 @@ class ImageStream(Aggregate[ImageStreamState]):
     def from_cluster(cls, namespace: str, name: str, *, repository: str, tags: list[TagReference], lookup_local: bool,
                  labels: dict[str, str], annotations: dict[str, str], created: datetime | None,
                  generation: int) -> ImageStream:
-        """A stream that already exists on a cluster: its spec and generations as they are there."""
+        """A stream that already exists on a cluster: its spec and generations as they are there
+        (a tag without one, `generation: null`, gets the stream's, as the API server merges it)."""
+        tags = [t if t.generation is not None else t.model_copy(update={"generation": generation}) for t in tags]
         return cls._create(
             cls.Created, id=cls.id_for(namespace, name), namespace=namespace, name=name, repository=repository,
             lookup_local=lookup_local, labels=labels, annotations=annotations, spec_tags=list(tags),
@@ -253,10 +267,25 @@ class ImageStream(Aggregate[ImageStreamState]):
         )
 
     def adopt_spec_tag(self, ref: TagReference, generation: int) -> bool:
-        """Record a spec tag exactly as a cluster has it (no source processing: it is history)."""
-        if self.state.spec_tags.get(ref.name) == ref:
+        """Record a spec tag exactly as a cluster has it (no source processing: it is history).
+
+        `generation: null` keeps the stored generation (openshift/api TagReference.Generation:
+        "Legacy clients will send this value as nil which will be merged with the current tag
+        generation")."""
+        if ref.generation is None:
+            old = self.state.spec_tags.get(ref.name)
+            ref = ref.model_copy(update={"generation": old.generation if old else max(generation, self.state.generation)})
+        if ref in (self.state.spec_tags.get(ref.name), self.state.imported_spec_tags.get(ref.name)):
             return False
-        self.trigger_event(self.SpecTagSet, tag=ref, generation=max(generation, self.state.generation))
+        self.trigger_event(self.SpecTagSet, tag=ref, generation=max(generation, self.state.generation),
+                           imported=True)
+        return True
+
+    def adopt_lookup_policy(self, local: bool) -> bool:
+        """A dump's lookup policy, unless it is the one the last dump already gave."""
+        if local in (self.state.lookup_local, self.state.imported_lookup_local):
+            return False
+        self.trigger_event(self.LookupPolicySet, local=local, generation=self.state.generation + 1, imported=True)
         return True
 
     def adopt_history(self, tag: str, items: list[TagEvent]) -> int:
@@ -285,14 +314,15 @@ class ImageStream(Aggregate[ImageStreamState]):
     def name(self) -> str:
         return self.state.name
 
-    def set_spec_tag(self, ref: TagReference) -> bool:
+    def set_spec_tag(self, ref: TagReference, *, generation: int | None = None) -> bool:
         """Replace a spec tag (re-tagging resets import/reference policy, §6.2.1).
 
         Returns True when the tag's source must be processed now: a new tag, a changed
         source, or an explicit re-import request (generation 0), as the API server does.
+        `generation`: the stream's new generation when one update changes several tags.
         """
         old = self.state.spec_tags.get(ref.name)
-        new_generation = self.state.generation + 1
+        new_generation = generation or self.state.generation + 1
         process = old is None or _tag_ref_changed(old, ref)
         tag_generation = new_generation if process else old.generation
         new = ref.model_copy(update={"generation": tag_generation})
@@ -301,10 +331,10 @@ class ImageStream(Aggregate[ImageStreamState]):
         self.trigger_event(self.SpecTagSet, tag=new, generation=new_generation)
         return process
 
-    def set_lookup_policy(self, local: bool) -> bool:
+    def set_lookup_policy(self, local: bool, *, generation: int | None = None) -> bool:
         if self.state.lookup_local == local:
             return False
-        self.trigger_event(self.LookupPolicySet, local=local, generation=self.state.generation + 1)
+        self.trigger_event(self.LookupPolicySet, local=local, generation=generation or self.state.generation + 1)
         return True
 
     def delete_tag(self, tag: str) -> None:
@@ -336,8 +366,11 @@ class ImageStream(Aggregate[ImageStreamState]):
         self._move(tag, item, "alias", f"{source.name}:{source_tag}")
         return True
 
-    def imported(self, tag: str, pull_spec: str, digest: str, *, scheduled: bool = False) -> bool:
-        """A registry import succeeded (§3.2, §5.8): record it unless nothing is new."""
+    def imported(self, tag: str, pull_spec: str, digest: str, *, scheduled: bool = False,
+                 generation: int | None = None) -> bool:
+        """A registry import succeeded (§3.2, §5.8): record it unless nothing is new.
+
+        `generation`: the import's nextGeneration when one ImageStreamImport imports several tags."""
         history = self.state.status_tags.get(tag)
         spec = self.state.spec_tags.get(tag)
         head = history.head if history else None
@@ -347,14 +380,14 @@ class ImageStream(Aggregate[ImageStreamState]):
             if spec_generation <= self.state.observed_generation(tag) and not recovered:
                 return False
         item = TagEvent(created=utcnow(), docker_image_reference=pull_spec, image=digest,
-                        generation=self.state.generation + 1)
+                        generation=generation or self.state.generation + 1)
         source = spec.source.name if spec and spec.source else pull_spec
         return self._move(tag, item, "scheduled-import" if scheduled else "import", source)
 
-    def import_failed(self, tag: str, reason: str, message: str) -> None:
+    def import_failed(self, tag: str, reason: str, message: str, *, generation: int | None = None) -> None:
         condition = TagEventCondition(
             last_transition_time=utcnow(), reason=reason,
-            message=message or "unknown error prevented import", generation=self.state.generation + 1,
+            message=message or "unknown error prevented import", generation=generation or self.state.generation + 1,
         )
         self.trigger_event(self.ImportFailed, tag=tag, condition=condition)
 

@@ -74,6 +74,6 @@ def test_apply_rejects_other_kinds_and_writes_nothing(imagetrail, tmp_path):
 def test_apply_from_stdin(imagetrail, monkeypatch):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO(
-        "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
         "      containers: [{name: web, image: nginx:1.25}]\n"))
     assert imagetrail("apply -f -").out == "deployment.apps/web created\n"
