@@ -12,6 +12,7 @@ import yaml
 from imagetrail.cli.describe import human_duration
 from imagetrail.cli.jsonpath import JSONPathError, render
 from imagetrail.engine.errors import UsageError
+from imagetrail.engine.references import quote
 
 FORMATS = "json, yaml, name, wide, jsonpath=TEMPLATE"
 
@@ -66,9 +67,11 @@ def emit(output: str | None, documents: list[dict[str, Any]], single: bool, *,
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     if output.startswith("jsonpath="):
         template = output.split("=", 1)[1]
+        if not template:  # kubectl's words (get.go PrintFlags), not a parse error
+            raise UsageError("template format specified but no template given")
         try:
             return render(template, data)
         except JSONPathError as e:
             raise UsageError(str(e)) from None
-    raise UsageError(f'unable to match a printer suitable for the output format "{output}", '
+    raise UsageError(f'unable to match a printer suitable for the output format {quote(output)}, '
                      f"allowed formats are: {FORMATS}")

@@ -42,7 +42,7 @@ BAD = [
     ("get is keycloak -o jsonpath='{.spec.tags[}'", "error parsing jsonpath"),
     ("describe deployment mykeycloak", "describe supports image streams"),
     ("apply -f /nonexistent.yaml", "cannot read /nonexistent.yaml"),
-    ("--store postgres://x get is", "unknown store 'postgres://x'"),
+    ("--store postgres://x get is", 'unknown store "postgres://x"'),
     ("--store sqlite://relative.db get is", "use sqlite:///ABSOLUTE/PATH.db"),
     ("--mirror /nonexistent.json tag quay.io/a/b:1 keycloak:9", "registry snapshot file /nonexistent.json does not exist"),
 ]
