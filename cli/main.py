@@ -197,6 +197,7 @@ def cli(ctx: click.Context, namespace, store, actor, mirror, offline) -> None:
     move, alias, import and trigger change becomes an event you can audit and roll back.
     """
     ctx.obj = Session(namespace, store, actor, mirror, offline)
+    ctx.obj.namespace  # a bad -n or $IMAGETRAIL_NAMESPACE is refused whatever the command
 
 
 # -- create ---------------------------------------------------------------------------------
