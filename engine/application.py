@@ -562,6 +562,9 @@ class ImageTrail(Application):
             if any(taken == container for taken, _ in containers):
                 raise Invalid(f"Deployment.apps {quote(name)} is invalid: spec.template.spec.containers[{index}].name: "
                               f"Duplicate value: {quote(container)}")
+            if len(container) > 63:  # a repository path component may be longer than a DNS label
+                raise Invalid(f"Deployment.apps {quote(name)} is invalid: spec.template.spec.containers[{index}].name: "
+                              f"Invalid value: {quote(container)}: must be no more than 63 characters")
             containers.append((container, image))
         with self.command(f"imagetrail create deployment {name}", actor, reason) as (uow, outcome):
             if uow.get(Deployment, namespace, name) is not None:
@@ -807,7 +810,13 @@ def container_name_for(image: str) -> str:
         ref = parse_docker_image_reference(image)
     except ReferenceError as e:
         raise UsageError(f"invalid image {quote(image)}: {e}") from None
-    return ref.name.rsplit("/", 1)[-1]
+    name = ref.name.rsplit("/", 1)[-1]
+    if "_" in name or "." in name:
+        # kubectl's sanitizeAndUniquify: '_' and '.' are not allowed in a container name (a
+        # DNS-1123 label), so they become '-' and a random suffix keeps the result unique
+        suffix = "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        name = f"{name.replace('_', '-').replace('.', '-')}-{suffix}"
+    return name
 
 
 def names_ok(*checks: Callable[[], None]) -> None:

@@ -93,6 +93,11 @@ NAMED = [
     # kubectl names each container after the image's last path component; the API server refuses twins
     (f"create deployment twins --image quay.io/a/n:1 --image quay.io/b/n:2",
      'Deployment.apps "twins" is invalid: spec.template.spec.containers[1].name: Duplicate value: "n"'),
+    ("create deployment long --image quay.io/a/" + "a" * 64 + ":1",
+     'spec.template.spec.containers[0].name: Invalid value: "' + "a" * 64 + '": must be no more than 63 characters'),
+    ("set triggers deployment/mykeycloak --from-image a__b/keycloak:20 -c keycloak", 'invalid namespace "a__b"'),
+    ("set triggers deployment/mykeycloak --from-image key__cloak:20 -c keycloak",
+     'metadata.name: Invalid value: "key__cloak": must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"'),
     # durations, positions and times out of range, and digits that are not ASCII
     ("get is keycloak --at 800000d", 'invalid --at "800000d": a duration may be at most 106751d'),
     ("log --since 99999999999999999999s", 'invalid --since "99999999999999999999s": a duration may be at most'),
@@ -209,3 +214,13 @@ def test_a_read_of_a_store_that_does_not_exist_creates_nothing(imagetrail, tmp_p
     imagetrail(f"--store sqlite://{store} tag {KEYCLOAK}:20.0.2 keycloak:20")  # a write creates it
     assert store.exists()
     assert "keycloak" in imagetrail(f"--store sqlite://{store} get is").out
+
+
+def test_container_names_are_sanitised_as_kubectl_does(keycloak):
+    """kubectl create deployment turns '.' and '_' into '-' and adds a random suffix (sanitizeAndUniquify)."""
+    import re
+
+    keycloak("create deployment dotted --image quay.io/a/my.app:1 --image quay.io/a/my_app:1")
+    doc = keycloak("get deployment dotted -o json").json()
+    names = [c["name"] for c in doc["spec"]["template"]["spec"]["containers"]]
+    assert all(re.fullmatch(r"my-app-[bcdfghjklmnpqrstvwxz2456789]{5}", n) for n in names) and len(set(names)) == 2
