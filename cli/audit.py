@@ -11,7 +11,7 @@ from imagetrail.engine.errors import UsageError
 from imagetrail.cli.names import deployment_name, istag_name, stream_name
 from imagetrail.cli.params import Whole
 from imagetrail.engine.parsing import INT32_MAX, parse_moment, timestamp
-from imagetrail.engine.references import quote
+from imagetrail.engine.references import one_line, quote
 
 def parse_time(value: str, flag: str) -> str:
     """RFC 3339, or relative to now ("2h", "30m", "1d"), as the audit index stores it."""
@@ -225,7 +225,7 @@ def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str) -> 
     if dry_run:
         click.echo("(dry run: nothing was written)")
     for failure in outcome.failures:
-        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
+        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
 
 
 @click.command()

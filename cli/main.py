@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from datetime import datetime, timezone
 from functools import cached_property
@@ -18,21 +19,12 @@ from imagetrail.cli import printers
 from imagetrail.cli.describe import describe_imagestream
 from eventsourcing.persistence import PersistenceError
 
+from imagetrail.cli.names import deployment_name, istag_name, namespace_name, stream_name
+from imagetrail.cli.params import Whole
 from imagetrail.engine.application import ImageTrail, Outcome
 from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError, strip_error_prefix
-from imagetrail.engine.references import (
-    ReferenceError,
-    one_line,
-    parse_istag_name,
-    quote,
-    validate_namespace,
-    validate_object_name,
-    validate_stream_name,
-)
-from imagetrail.engine.application import names_ok
-from imagetrail.cli.names import deployment_name, istag_name, stream_name
-from imagetrail.cli.params import Whole
 from imagetrail.engine.parsing import INT32_MAX
+from imagetrail.engine.references import ReferenceError, one_line, quote
 from imagetrail.engine.resolver import Resolver
 from imagetrail.engine.stores import parse_store
 from imagetrail.projections import documents
@@ -60,9 +52,7 @@ class Session:
     @cached_property
     def namespace(self) -> str:
         """-n, else $IMAGETRAIL_NAMESPACE, else default; checked when a command first uses it."""
-        namespace = self._namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default"
-        names_ok(lambda: validate_namespace(namespace))
-        return namespace
+        return namespace_name(self._namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default")
 
     @property
     def app(self) -> ImageTrail:
@@ -79,7 +69,10 @@ class Session:
         if self._app is None:
             store = parse_store(self.store_url)
             store.prepare(create=create)
-            self._app = ImageTrail(store, Resolver.from_file(self.mirror, live=not self.offline))
+            try:
+                self._app = ImageTrail(store, Resolver.from_file(self.mirror, live=not self.offline))
+            except sqlite3.DatabaseError as e:  # --store names a file that is no SQLite database
+                raise UsageError(f"invalid store {quote(store.url)}: {e}") from None
         return self._app
 
     @cached_property
@@ -163,7 +156,7 @@ def report(outcome: Outcome) -> None:
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
     for failure in outcome.failures:
-        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
+        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
     if outcome.failures:
         raise SystemExit(1)
 

@@ -7,9 +7,15 @@ from imagetrail.engine.errors import UsageError
 from imagetrail.engine.references import (
     ReferenceError,
     parse_istag_name,
+    validate_namespace,
     validate_object_name,
     validate_stream_name,
 )
+
+
+def namespace_name(name: str) -> str:
+    """-n, $IMAGETRAIL_NAMESPACE: a DNS-1123 label, as Kubernetes names namespaces."""
+    return _checked(lambda: validate_namespace(name), name)
 
 
 def stream_name(namespace: str, name: str) -> str:

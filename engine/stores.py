@@ -24,8 +24,13 @@ class StoreConfig:
         if not name:
             return
         path = Path(name)
-        if path.exists():
-            return
+        try:
+            if path.is_file():
+                return
+            if path.exists():
+                raise UsageError(f"invalid store {quote(self.url)}: {path} is not a file")
+        except OSError as e:  # a name too long for the file system, a path through a file, …
+            raise UsageError(f"invalid store {quote(self.url)}: {e.strerror}") from None
         if not create:
             raise NotFound(f"no store at {path}: nothing has been recorded yet (a write command creates it)")
         try:

@@ -224,3 +224,22 @@ def test_container_names_are_sanitised_as_kubectl_does(keycloak):
     doc = keycloak("get deployment dotted -o json").json()
     names = [c["name"] for c in doc["spec"]["template"]["spec"]["containers"]]
     assert all(re.fullmatch(r"my-app-[bcdfghjklmnpqrstvwxz2456789]{5}", n) for n in names) and len(set(names)) == 2
+
+
+@pytest.mark.sqlite_only
+def test_a_store_url_that_cannot_be_a_store_is_one_clear_line(imagetrail, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a database\n")
+    cases = {
+        f"sqlite://{tmp_path}/notes.txt": "file is not a database",
+        f"sqlite://{tmp_path}": "is not a file",
+        f"sqlite://{tmp_path}/{'a' * 300}.db": "File name too long",
+    }
+    for url, message in cases.items():
+        for command in ("get is", f"tag {KEYCLOAK}:20.0.2 keycloak:20"):
+            result = imagetrail.fails(f"--store {url} {command}")
+            assert message in result.err and result.err.startswith("error: ") and result.err.count("\n") == 1, result.err
+    through_a_file = f"sqlite://{tmp_path}/notes.txt/x.db"
+    for command, message in (("get is", "no store at"), (f"tag {KEYCLOAK}:20.0.2 keycloak:20",
+                                                         "cannot create the store directory")):
+        result = imagetrail.fails(f"--store {through_a_file} {command}")
+        assert message in result.err and result.err.startswith("error: ") and result.err.count("\n") == 1, result.err
