@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
 
 import click
 
 from imagetrail.cli import printers
 from imagetrail.engine.errors import UsageError
-
-RELATIVE = re.compile(r"(\d+)([smhdw])")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
+from imagetrail.cli.names import deployment_name, istag_name, stream_name
+from imagetrail.cli.params import Whole
+from imagetrail.engine.parsing import INT32_MAX, parse_moment, timestamp
+from imagetrail.engine.references import one_line, quote
 
 def parse_time(value: str, flag: str) -> str:
     """RFC 3339, or relative to now ("2h", "30m", "1d"), as the audit index stores it."""
-    relative = RELATIVE.fullmatch(value)
-    if relative:
-        moment = datetime.now(timezone.utc) - timedelta(**{UNITS[relative[2]]: int(relative[1])})
-    else:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(f'invalid {flag} "{value}": use RFC 3339 (2026-11-28T14:00:00Z) '
-                             "or a duration like 30m, 2h, 1d") from None
-        if moment.tzinfo is None:
-            raise UsageError(f'invalid {flag} "{value}": give a time zone, e.g. 2026-11-28T14:00:00Z')
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return timestamp(parse_moment(value, flag))
 
 
 def short(image: str | None) -> str:
@@ -42,14 +29,14 @@ def when(timestamp: str) -> str:
 @click.command()
 @click.argument("resource")
 @click.option("-o", "--output", type=click.Choice(["json"]), help="json: the full rows, one JSON document.")
-@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N changes.")
+@click.option("--limit", type=Whole(1), help="Only the newest N changes.")
 @click.pass_obj
 def history(s, resource, output, limit):
     """Every change of IS:TAG, or every image change of deployment/NAME, newest first."""
     if resource.startswith(("deployment/", "deploy/", "deployments/")):
-        name = resource.split("/", 1)[1]
+        name = deployment_name(resource.split("/", 1)[1])
         if s.view.get("deployment", s.namespace, name) is None:
-            raise UsageError(f'deployments.apps "{name}" not found')
+            raise UsageError(f'deployments.apps {quote(name)} not found')
         rows = s.view.deployment_history(s.namespace, name, limit)
         if output:
             click.echo(json.dumps(rows, indent=2))
@@ -65,10 +52,10 @@ def history(s, resource, output, limit):
         click.echo(printers.table(table), nl=False)
         return
     if ":" not in resource or "/" in resource:
-        raise UsageError(f'"{resource}" is neither IS:TAG nor deployment/NAME')
-    stream, tag = resource.split(":", 1)
+        raise UsageError(f'{quote(resource)} is neither IS:TAG nor deployment/NAME')
+    stream, tag = istag_name(s.namespace, resource)
     if s.view.get("imagestream", s.namespace, stream) is None:
-        raise UsageError(f'imagestreams.image.openshift.io "{stream}" not found')
+        raise UsageError(f'imagestreams.image.openshift.io {quote(stream)} not found')
     rows = s.view.tag_history(s.namespace, stream, tag, limit)
     if output:
         click.echo(json.dumps(rows, indent=2))
@@ -91,17 +78,18 @@ def history(s, resource, output, limit):
 @click.option("--kind", "kinds", multiple=True,
               help="Only this kind (e.g. tag, import, alias-set, rollback, deployment.rolled-out).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace, not just the current one.")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=Whole(1), default=100, show_default=True)
 @click.option("-o", "--output", type=click.Choice(["json"]), help="json: one JSON object a line.")
 @click.pass_obj
 def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespaces, limit, output):
     """The event log, newest first, filtered."""
-    objects = [f"is/{n}" for n in streams] + [f"deployment/{n}" for n in deployments]
+    objects = [f"is/{stream_name(s.namespace, n)}" for n in streams]
+    objects += [f"deployment/{deployment_name(n)}" for n in deployments]
     tag_name = None
     if tag:
         if ":" not in tag:
-            raise UsageError(f'--tag "{tag}" must be IS:TAG')
-        stream, tag_name = tag.split(":", 1)
+            raise UsageError(f'--tag {quote(tag)} must be IS:TAG')
+        stream, tag_name = istag_name(s.namespace, tag)
         objects.append(f"is/{stream}")
     rows = s.view.log(namespace=None if all_namespaces else s.namespace,
                       since=parse_time(since, "--since") if since else None,
@@ -119,10 +107,10 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
 
 @click.command()
 @click.argument("target", required=False)
-@click.option("--to-position", type=click.IntRange(min=1), help="Restore what the tag had at this log position.")
+@click.option("--to-position", help="Restore what the tag had at this log position.")
 @click.option("--to-time", help="Restore what the tag had at this time (RFC 3339, or a duration ago: 2h).")
-@click.option("--steps", type=click.IntRange(min=1), help="Restore the image the tag had N changes ago.")
-@click.option("--to-revision", type=click.IntRange(min=1),
+@click.option("--steps", type=Whole(1, INT32_MAX), help="Restore the image the tag had N changes ago.")
+@click.option("--to-revision", type=Whole(1, INT32_MAX),
               help="Restore the tag's revision K: its K-th change, oldest first (REV in imagetrail history).")
 @click.option("--all", "all_tags", is_flag=True, help="Every tag of the namespace (with --to-time or --to-position).")
 @click.option("--restore-spec", is_flag=True,
@@ -150,11 +138,11 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         raise UsageError("give IS:TAG, or --all for every tag of the namespace")
     if all_tags and (steps is not None or to_revision is not None):
         raise UsageError("--all needs --to-time or --to-position: --steps and --to-revision count one tag's changes")
-    position = to_position
+    position = None
+    if to_position is not None:
+        position = s.log_position(to_position, "--to-position", by_time=False)
     if to_time is not None:
-        position = s.view.position_at(parse_time(to_time, "--to-time"))
-        if position is None:
-            raise UsageError(f"nothing was recorded at or before {to_time}")
+        position = s.log_position(to_time, "--to-time", by_time=True)
     if restore_spec:
         if all_tags or steps is not None or to_revision is not None:
             raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
@@ -163,10 +151,11 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         tags = [(st.name, tag) for st in s.view.list("imagestream", s.namespace) for tag in sorted(st.status_tags)]
     else:
         if ":" not in target or "/" in target:
-            raise UsageError(f'"{target}" must be IS:TAG')
-        if s.view.get("imagestream", s.namespace, target.split(":", 1)[0]) is None:
-            raise UsageError(f'imagestreams.image.openshift.io "{target.split(":", 1)[0]}" not found')
-        tags = [tuple(target.split(":", 1))]
+            raise UsageError(f'{quote(target)} must be IS:TAG')
+        stream, tag = istag_name(s.namespace, target)
+        if s.view.get("imagestream", s.namespace, stream) is None:
+            raise UsageError(f"imagestreams.image.openshift.io {quote(stream)} not found")
+        tags = [(stream, tag)]
     targets, skipped = [], []
     for stream, tag in tags:
         changes = s.view.tag_history(s.namespace, stream, tag)
@@ -190,8 +179,8 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         targets.append(RollbackTarget(stream, tag, chosen["new_image"], chosen["new_pull_spec"], at))
     if not targets:
         raise UsageError(f"no tag of namespace {s.namespace} had an image at position {position}")
-    outcome = s.app.rollback(s.namespace, targets, dry_run=dry_run, bystanders=_deployment_names(s),
-                             actor=s.actor, reason=reason)
+    outcome = (s.app if dry_run else s.writer).rollback(
+        s.namespace, targets, dry_run=dry_run, bystanders=_deployment_names(s), actor=s.actor, reason=reason)
     position = max(t.position for t in targets)
     if output:
         _print_json(outcome.plan, position, dry_run, targets=[asdict(t) for t in targets], skipped=skipped)
@@ -277,13 +266,13 @@ def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str, out
 
     if not target or ":" not in target:
         raise UsageError("--restore-spec needs IS:TAG")
-    stream, tag = target.split(":", 1)
+    stream, tag = istag_name(s.namespace, target)
     past = AsOf(s.app, s.view, position)
     state = past.get("imagestream", s.namespace, stream)
     spec = state.spec_tags.get(tag) if state else None
     if spec is None:
         raise UsageError(f"{target} had no spec at position {position} (see imagetrail history {target})")
-    outcome = s.app.restore_spec(s.namespace, stream, spec, past.position, dry_run=dry_run,
+    outcome = (s.app if dry_run else s.writer).restore_spec(s.namespace, stream, spec, past.position, dry_run=dry_run,
                                  bystanders=_deployment_names(s), actor=s.actor, reason=reason)
     if output:
         _print_json(outcome.plan, past.position, dry_run)
@@ -296,7 +285,7 @@ def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str, out
         if dry_run:
             click.echo("(dry run: nothing was written)")
     for failure in outcome.failures:
-        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
+        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
 
 
 @click.command()

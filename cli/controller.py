@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import sys
 import threading
@@ -11,27 +10,19 @@ import threading
 import click
 
 from imagetrail.engine.controller import DEFAULT_PER_MINUTE, ScheduledImportController
-from imagetrail.engine.errors import UsageError
-
-DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+from imagetrail.cli.params import Whole
+from imagetrail.engine.parsing import parse_go_duration
 
 
 def parse_interval(value: str) -> float:
     """Go-style durations, as oc and the controller config take them: 15m, 1h30m, 90s, 0.5s."""
-    match = DURATION.fullmatch(value)
-    if not value or not match:
-        raise UsageError(f'invalid --interval "{value}": use a duration like 15m, 1h, 90s')
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise UsageError(f'invalid --interval "{value}": it must be longer than 0s')
-    return total
+    return parse_go_duration(value, "--interval")
 
 
 @click.command()
 @click.option("--interval", default="15m", show_default=True,
               help="Time between the starts of two import cycles (a Go duration: 15m, 1h, 90s).")
-@click.option("--max-per-minute", type=click.IntRange(min=1), default=DEFAULT_PER_MINUTE, show_default=True,
+@click.option("--max-per-minute", type=Whole(1, 1_000_000), default=DEFAULT_PER_MINUTE, show_default=True,
               help="At most this many image stream imports a minute.")
 @click.option("--once", is_flag=True, help="Run one cycle and exit (for cron and tests); "
                                            "exit status 1 when an import failed.")
@@ -45,6 +36,7 @@ def controller(s, interval, max_per_minute, once, verbose):
     SIGTERM or Ctrl-C stops after the import in progress. Progress goes to stderr.
     """
     seconds = parse_interval(interval)
+    s.writer  # scheduled imports write: the store is created if need be
     # our own logger only: the Kafka client's INFO chatter stays out of the progress log
     logger = logging.getLogger("imagetrail")
     handler = logging.StreamHandler(sys.stderr)

@@ -13,6 +13,9 @@ from pydantic import BaseModel
 from imagetrail.engine.aggregate import DomainEvent
 from imagetrail.engine.deployment import Deployment
 from imagetrail.engine.errors import UsageError
+from imagetrail.cli.params import Seconds
+from imagetrail.engine.parsing import is_integer, parse_int
+from imagetrail.engine.references import quote
 from imagetrail.engine.imagestream import ImageStream
 from imagetrail.engine.watchers import StreamWatchers
 
@@ -51,6 +54,16 @@ def source_of(app: Any) -> str:
     return f"imagetrail/{Path(name).name}" if name else "imagetrail/memory"
 
 
+def known_types(name: str) -> list[str]:
+    """The event types NAME stands for (full, Aggregate.Event or Event); an error naming the
+    known ones if none."""
+    classes = event_classes()
+    match = [t for t in classes if t == name or t.rsplit(".", 1)[-1] == name or t.endswith("." + name)]
+    if not match:
+        raise UsageError(f'unknown event type {quote(name)}; known: {", ".join(sorted(classes))}')
+    return match
+
+
 @click.group()
 def events() -> None:
     """Read the event stream, for other tools."""
@@ -62,7 +75,7 @@ def events() -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep waiting for new events (Ctrl-C stops).")
 @click.option("--type", "types", multiple=True,
               help="Only these event types (e.g. TagMoved or dev.imagetrail.ImageStream.TagMoved).")
-@click.option("--poll", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
+@click.option("--poll", type=Seconds(0.05, 3600), default=0.5, show_default=True,
               help="Seconds between checks with --follow.")
 @click.pass_obj
 def tail(s, start, follow, types, poll):
@@ -72,11 +85,11 @@ def tail(s, start, follow, types, poll):
         position = 0
     elif start == "end":
         position = app.recorder.max_notification_id() or 0
-    elif start.isdigit():
-        position = int(start) - 1
+    elif is_integer(start):
+        position = parse_int(start, "--from", minimum=1) - 1
     else:
-        raise UsageError(f'invalid --from "{start}": use beginning, end or a position')
-    wanted = set(types)
+        raise UsageError(f'invalid --from {quote(start)}: use beginning, end or a position')
+    wanted = {t for name in types for t in known_types(name)}
     source = source_of(app)
     try:
         while True:
@@ -101,8 +114,8 @@ def tail(s, start, follow, types, poll):
 @click.option("--state", "state_path", help="Where the consumer keeps its position "
               "(default: next to the file, or under $XDG_STATE_HOME/imagetrail).")
 @click.option("-f", "--follow", is_flag=True, help="Keep running and deliver new events as they come.")
-@click.option("--poll", type=click.FloatRange(min=0.05), default=0.5, show_default=True)
-@click.option("--pace", type=click.FloatRange(min=0), default=0.0, help="Seconds between deliveries (rate limits).")
+@click.option("--poll", type=Seconds(0.05, 3600), default=0.5, show_default=True)
+@click.option("--pace", type=Seconds(0, 3600), default=0.0, help="Seconds between deliveries (rate limits).")
 @click.pass_obj
 def notify(s, file_, webhook, state_path, follow, poll, pace):
     """Run the change notifier: resumes where it stopped, never doubles a line."""
@@ -130,10 +143,7 @@ def schema(types):
     classes = event_classes()
     chosen = {}
     for name in types or classes:
-        match = [t for t in classes if t == name or t.rsplit(".", 1)[-1] == name or t.endswith("." + name)]
-        if not match:
-            raise UsageError(f'unknown event type "{name}"; known: {", ".join(sorted(classes))}')
-        for t in match:
+        for t in known_types(name):
             chosen[t] = {"version": getattr(classes[t], "class_version", 1),
                          "schema": classes[t].model_json_schema(by_alias=False)}  # as stored
     click.echo(json.dumps(chosen, indent=2))

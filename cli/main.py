@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from datetime import datetime, timezone
 from functools import cached_property
@@ -17,9 +18,13 @@ from imagetrail.cli import printers
 from imagetrail.cli.describe import describe_imagestream
 from eventsourcing.persistence import PersistenceError
 
+from imagetrail.cli.names import deployment_name, istag_name, namespace_name, stream_name
+from imagetrail.cli.params import Whole
 from imagetrail.engine.application import ImageTrail, Outcome
 from imagetrail.engine.decoding import decode
-from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError
+from imagetrail.engine.errors import ImagetrailError, NotFound, UsageError, strip_error_prefix
+from imagetrail.engine.parsing import INT32_MAX
+from imagetrail.engine.references import ReferenceError, one_line, quote
 from imagetrail.engine.resolver import Resolver
 from imagetrail.engine.stores import parse_store
 from imagetrail.projections import documents
@@ -37,19 +42,42 @@ class Session:
 
     def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None,
                  offline: bool = False):
-        self.namespace = namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default"
         # kubectl enforces the namespace on objects from files only when --namespace was given on the
         # command line (clientcmd's Namespace() "overridden"); the context's namespace, like
         # IMAGETRAIL_NAMESPACE here, is only the default for objects that carry none
         self.namespace_given = namespace is not None
+        self._namespace = namespace
         self.store_url = store
         self.actor = actor
         self.mirror = mirror
         self.offline = offline
+        self._app: ImageTrail | None = None
 
     @cached_property
+    def namespace(self) -> str:
+        """-n, else $IMAGETRAIL_NAMESPACE, else default; checked when a command first uses it."""
+        return namespace_name(self._namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default")
+
+    @property
     def app(self) -> ImageTrail:
-        return ImageTrail(parse_store(self.store_url), Resolver.from_file(self.mirror, live=not self.offline))
+        """The engine, for reading: a store that does not exist yet is an error, not created."""
+        return self._open(create=False)
+
+    @property
+    def writer(self) -> ImageTrail:
+        """The engine, for a command that writes: the store is created on first use."""
+        self.namespace  # a bad namespace is refused before a store is created for it
+        return self._open(create=True)
+
+    def _open(self, *, create: bool) -> ImageTrail:
+        if self._app is None:
+            store = parse_store(self.store_url)
+            store.prepare(create=create)
+            try:
+                self._app = ImageTrail(store, Resolver.from_file(self.mirror, live=not self.offline))
+            except sqlite3.DatabaseError as e:  # --store names a file that is no SQLite database
+                raise UsageError(f"invalid store {quote(store.url)}: {e}") from None
+        return self._app
 
     @cached_property
     def _view(self) -> CurrentStateView:
@@ -68,14 +96,31 @@ class Session:
         """Where read commands get objects: the current state, or the state `--at` a past point."""
         if self.at is None:
             return self.view
-        from imagetrail.cli.audit import parse_time
         from imagetrail.projections.asof import AsOf
 
+        return AsOf(self.app, self.view, self.log_position(self.at, "--at"))
+
+    def log_position(self, value: str, flag: str, *, by_time: bool | None = None) -> int:
+        """A log position typed by the user, or the last position at a time (RFC 3339 or 2h):
+        within the log as it stands, never past its head nor in the future."""
+        from imagetrail.engine.parsing import is_integer, parse_int, parse_moment, timestamp
+
         view = self.view
-        position = int(self.at) if self.at.isdigit() else view.position_at(parse_time(self.at, "--at"))
+        head = self.app.recorder.max_notification_id() or 0
+        if by_time is False or (by_time is None and is_integer(value)):
+            position = parse_int(value, flag, minimum=1, maximum=10**30)
+            if position > head:
+                raise UsageError(f"position {position} is past the head of the log ({head})")
+            return position
+        now = datetime.now(timezone.utc)
+        moment = parse_moment(value, flag, now)
+        if moment > now:
+            raise UsageError(f"time {timestamp(moment)} is in the future (now {timestamp(now)}): "
+                             f"the log ends at position {head}")
+        position = view.position_at(timestamp(moment))
         if position is None:
-            raise UsageError(f"nothing was recorded at or before {self.at}")
-        return AsOf(self.app, view, position)
+            raise UsageError(f"nothing was recorded at or before {quote(value)}")
+        return position
 
     @property
     def now(self) -> datetime:
@@ -105,17 +150,20 @@ def report(outcome: Outcome) -> None:
     for line in outcome.warnings:
         click.echo(f"Warning: {line}", err=True)
     for failure in outcome.failures:
-        click.echo(f"error: tag {failure.tag} failed: {failure.message}", err=True)
+        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
     if outcome.failures:
         raise SystemExit(1)
 
 
-def split_resource(text: str, kinds: tuple[str, ...] = ("deployment", "deployments", "deploy",
-                                                         "deployments.apps", "deployment.apps")) -> str:
+DEPLOYMENT_KINDS = ("deployment", "deployments", "deploy", "deployments.apps", "deployment.apps")
+
+
+def split_resource(text: str, kinds: tuple[str, ...] = DEPLOYMENT_KINDS) -> str:
+    """deployment/NAME -> NAME, a valid object name."""
     kind, sep, name = text.partition("/")
     if not sep or kind not in kinds or not name:
-        raise UsageError(f'"{text}" is not a Deployment: use deployment/NAME')
-    return name
+        raise UsageError(f"{quote(text)} is not a Deployment: use deployment/NAME")
+    return deployment_name(name)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,6 +184,7 @@ def cli(ctx: click.Context, namespace, store, actor, mirror, offline) -> None:
     move, alias, import and trigger change becomes an event you can audit and roll back.
     """
     ctx.obj = Session(namespace, store, actor, mirror, offline)
+    ctx.obj.namespace  # a bad -n or $IMAGETRAIL_NAMESPACE is refused whatever the command
 
 
 # -- create ---------------------------------------------------------------------------------
@@ -161,9 +210,9 @@ def create_istag(s: Session, name, from_image, from_, scheduled, insecure, refer
     for a in annotations:
         key, sep, value = a.partition("=")
         if not sep or not key:
-            raise UsageError(f"invalid annotation {a!r}: use KEY=VALUE")
+            raise UsageError(f"invalid annotation {quote(a)}: use KEY=VALUE")
         parsed[key] = value
-    report(s.app.create_istag(s.namespace, name, from_image=from_image, from_=from_, scheduled=scheduled,
+    report(s.writer.create_istag(s.namespace, name, from_image=from_image, from_=from_, scheduled=scheduled,
                               insecure=insecure, reference=reference, reference_policy=reference_policy,
                               annotations=parsed or None, actor=s.actor))
 
@@ -171,12 +220,12 @@ def create_istag(s: Session, name, from_image, from_, scheduled, insecure, refer
 @create.command("deployment")
 @click.argument("name")
 @click.option("--image", "images", multiple=True, required=True, help="Container image; repeat for more containers.")
-@click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--replicas", type=Whole(0, INT32_MAX), default=1, show_default=True)
 @pass_session
 def create_deployment(s: Session, name, images, replicas):
     """Create a Deployment. A short `stream:tag` image resolves to its digest when the
     image stream in this namespace has local lookup enabled (`set image-lookup`)."""
-    report(s.app.create_deployment(s.namespace, name, list(images), replicas=replicas, actor=s.actor))
+    report(s.writer.create_deployment(s.namespace, name, list(images), replicas=replicas, actor=s.actor))
 
 
 # -- import-image and tag ---------------------------------------------------------------------------
@@ -192,7 +241,7 @@ def create_deployment(s: Session, name, images, replicas):
 @pass_session
 def import_image(s: Session, target, from_, confirm, scheduled, insecure, reference_policy, import_mode):
     """Import the image of TARGET (stream[:tag], tag defaults to latest) from its registry."""
-    outcome = s.app.import_image(s.namespace, target, from_=from_, confirm=confirm, scheduled=scheduled,
+    outcome = s.writer.import_image(s.namespace, target, from_=from_, confirm=confirm, scheduled=scheduled,
                                  insecure=insecure, reference_policy=reference_policy,
                                  import_mode=import_mode, actor=s.actor)
     stream = s.view.get("imagestream", s.namespace, target.partition(":")[0])
@@ -226,11 +275,11 @@ def tag(s: Session, args, alias, reference, scheduled, insecure, reference_polic
             raise UsageError("cannot specify a source kind when deleting")
         if scheduled or insecure:
             raise UsageError("cannot set flags for importing images when deleting a tag")
-        report(s.app.delete_tags(s.namespace, list(args), actor=s.actor))
+        report(s.writer.delete_tags(s.namespace, list(args), actor=s.actor))
         return
     if len(args) < 2:
         raise UsageError("you must specify a source and at least one destination: imagetrail tag SOURCE DEST [DEST…]")
-    report(s.app.tag(s.namespace, args[0], list(args[1:]), alias=alias, reference=reference, scheduled=scheduled,
+    report(s.writer.tag(s.namespace, args[0], list(args[1:]), alias=alias, reference=reference, scheduled=scheduled,
                      insecure=insecure, reference_policy=reference_policy, import_mode=import_mode,
                      source_kind=source_kind, actor=s.actor))
 
@@ -253,7 +302,7 @@ def set_image_lookup(s: Session, names, enabled):
                                       for st in s.view.list("imagestream", s.namespace)]
         click.echo(printers.table(rows), nl=False)
         return
-    report(s.app.set_image_lookup(s.namespace, list(names), enabled=enabled, actor=s.actor))
+    report(s.writer.set_image_lookup(s.namespace, list(names), enabled=enabled, actor=s.actor))
 
 
 @set_.command("triggers")
@@ -274,7 +323,7 @@ def set_triggers(s: Session, resource, from_image, containers, auto, manual, rem
         return
     if s.at is not None:
         raise UsageError("--at only reads the past: drop it to change triggers")
-    report(s.app.set_triggers(s.namespace, name, from_image=from_image, containers=list(containers), auto=auto,
+    report(s.writer.set_triggers(s.namespace, name, from_image=from_image, containers=list(containers), auto=auto,
                               manual=manual, remove=remove, remove_all=remove_all, actor=s.actor))
 
 
@@ -300,9 +349,9 @@ def set_image(s: Session, resource, images):
     for item in images:
         container, sep, image = item.partition("=")
         if not sep or not container or not image:
-            raise UsageError(f"invalid image argument {item!r}: use CONTAINER=IMAGE")
+            raise UsageError(f"invalid image argument {quote(item)}: use CONTAINER=IMAGE")
         parsed[container] = image
-    report(s.app.set_image(s.namespace, name, parsed, actor=s.actor))
+    report(s.writer.set_image(s.namespace, name, parsed, actor=s.actor))
 
 
 # -- get and describe -----------------------------------------------------------------------------
@@ -320,16 +369,16 @@ def _now() -> datetime:
 
 
 def _get_stream(s: Session, name: str):
-    state = s.reader.get("imagestream", s.namespace, name)
+    state = s.reader.get("imagestream", s.namespace, stream_name(s.namespace, name))
     if state is None:
-        raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+        raise NotFound(f"imagestreams.image.openshift.io {quote(name)} not found")
     return state
 
 
 def _get_deployment(s: Session, name: str):
-    state = s.reader.get("deployment", s.namespace, name)
+    state = s.reader.get("deployment", s.namespace, deployment_name(name))
     if state is None:
-        raise NotFound(f'deployments.apps "{name}" not found')
+        raise NotFound(f"deployments.apps {quote(name)} not found")
     return state
 
 
@@ -345,7 +394,7 @@ def get(s: Session, resource, name, output: printers.Output):
         resource, name = resource.split("/", 1)
     kind = RESOURCES.get(resource.lower())
     if kind is None:
-        raise UsageError(f'the server doesn\'t have a resource type "{resource}" (use is, istag or deployment)')
+        raise UsageError(f"the server doesn't have a resource type {quote(resource)} (use is, istag or deployment)")
     now = s.now
     if kind == "imagestream":
         states = [_get_stream(s, name)] if name else s.reader.list("imagestream", s.namespace)
@@ -386,13 +435,13 @@ def get(s: Session, resource, name, output: printers.Output):
 
 def _istags(s: Session, name: str | None) -> list[dict]:
     if name:
-        if ":" not in name or "@" in name:
+        if ":" not in name:
             raise UsageError("ImageStreamTags must be retrieved with <name>:<tag>")
-        stream_name, tag = name.split(":", 1)
-        state = s.reader.get("imagestream", s.namespace, stream_name)
+        stream, tag = istag_name(s.namespace, name)
+        state = s.reader.get("imagestream", s.namespace, stream)
         doc = documents.imagestreamtag(state, tag) if state else None
         if doc is None:
-            raise NotFound(f'imagestreamtags.image.openshift.io "{name}" not found')
+            raise NotFound(f"imagestreamtags.image.openshift.io {quote(name)} not found")
         return [doc]
     found = []
     for state in s.reader.list("imagestream", s.namespace):
@@ -441,7 +490,7 @@ def rollout() -> None:
 @pass_session
 def rollout_pause(s: Session, resource):
     """Pause rollouts; the template still follows triggers, the rollout waits for resume."""
-    report(s.app.pause(s.namespace, split_resource(resource), actor=s.actor))
+    report(s.writer.pause(s.namespace, split_resource(resource), actor=s.actor))
 
 
 @rollout.command("resume")
@@ -449,17 +498,17 @@ def rollout_pause(s: Session, resource):
 @pass_session
 def rollout_resume(s: Session, resource):
     """Resume rollouts: one rollout to the current template if it changed while paused."""
-    report(s.app.resume(s.namespace, split_resource(resource), actor=s.actor))
+    report(s.writer.resume(s.namespace, split_resource(resource), actor=s.actor))
 
 
 @rollout.command("undo")
 @click.argument("resource")
-@click.option("--to-revision", type=click.IntRange(min=1), help="The revision to go back to (default: the previous).")
+@click.option("--to-revision", type=Whole(1, INT32_MAX), help="The revision to go back to (default: the previous).")
 @click.option("--reason", default="", help="Why: recorded on the events.")
 @pass_session
 def rollout_undo(s: Session, resource, to_revision, reason):
     """Set a Deployment's template back to an earlier revision (refused for containers that follow a tag)."""
-    report(s.app.undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision, actor=s.actor,
+    report(s.writer.undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision, actor=s.actor,
                               reason=reason))
 
 
@@ -513,7 +562,8 @@ def doctor(s: Session, resource, output):
 @pass_session
 def apply(s: Session, filename):
     """Create or update ImageStreams and Deployments from real API objects (kind: List too)."""
-    report(s.app.apply(s.namespace, _read_documents(filename), actor=s.actor, enforce_namespace=s.namespace_given))
+    objects = _read_documents(filename)  # a bad file is refused before a store is opened or created
+    report(s.writer.apply(s.namespace, objects, actor=s.actor, enforce_namespace=s.namespace_given))
 
 
 def _read_documents(filename: str) -> list:
@@ -534,8 +584,9 @@ def _read_documents(filename: str) -> list:
 @pass_session
 def import_(s: Session, filename):
     """Record a cluster's existing ImageStreams (spec and whole history) and Deployments."""
-    report(s.app.import_cluster(s.namespace, _read_documents(filename), source=filename, actor=s.actor,
-                                enforce_namespace=s.namespace_given))
+    objects = _read_documents(filename)
+    report(s.writer.import_cluster(s.namespace, objects, source=filename, actor=s.actor,
+                                   enforce_namespace=s.namespace_given))
 
 
 # -- projections -----------------------------------------------------------------------------------
@@ -599,6 +650,12 @@ def hoist_global_flags(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def fail(message: str, code: int) -> None:
+    """The last word on every error: "error: " once, then the message on a single line."""
+    click.echo(f"error: {one_line(strip_error_prefix(message))}", err=True)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -607,23 +664,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except click.UsageError as e:  # one line, like every other error, with where to look
         where = e.ctx.command_path if e.ctx else "imagetrail"
-        click.echo(f"error: {e.format_message()} (see '{where} --help')", err=True)
-        sys.exit(e.exit_code)
+        fail(f"{e.format_message()} (see '{where} --help')", e.exit_code)
     except click.ClickException as e:
-        click.echo(f"error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
+        fail(e.format_message(), e.exit_code)
     except click.Abort:
         sys.exit(1)
     except ImagetrailError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
+        fail(str(e), e.exit_code)
+    except ReferenceError as e:  # a name the engine's rules refused (engine.references)
+        fail(str(e), 1)
     except PersistenceError as e:  # the store: unreachable broker, unsafe topic, …
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        fail(str(e), 1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # never a traceback for users; opt in when debugging
         if os.environ.get("IMAGETRAIL_DEBUG"):
             raise
-        click.echo(f"error: unexpected {type(e).__name__}: {e} (IMAGETRAIL_DEBUG=1 shows the traceback)", err=True)
-        sys.exit(1)
+        fail(f"unexpected {type(e).__name__}: {e} (IMAGETRAIL_DEBUG=1 shows the traceback)", 1)

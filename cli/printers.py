@@ -21,6 +21,7 @@ import yaml
 from imagetrail.cli.describe import human_duration
 from imagetrail.cli.jsonpath import JSONPathError, find, go_sprint, parse, render
 from imagetrail.engine.errors import UsageError
+from imagetrail.engine.references import quote
 
 FORMATS = ("json, yaml, name, wide, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=FILE, "
            "custom-columns=SPEC, custom-columns-file=FILE")
@@ -137,7 +138,7 @@ def output_format(output: str | None, allow_missing: bool = True, no_headers: bo
             # kubectl's file printer never honours --no-headers (NewCustomColumnsPrinterFromTemplate)
             return Output("custom-columns", columns=_columns_from_file(value))
         return Output("custom-columns", columns=_columns_from_spec(value), no_headers=no_headers)
-    raise UsageError(f'unable to match a printer suitable for the output format "{output}", '
+    raise UsageError(f'unable to match a printer suitable for the output format {quote(output)}, '
                      f"allowed formats are: {FORMATS}")
 
 

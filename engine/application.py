@@ -31,7 +31,9 @@ from imagetrail.engine.model import DOCKER_IMAGE, IMAGE_STREAM_IMAGE, IMAGE_STRE
 from imagetrail.engine.references import (
     ReferenceError,
     parse_docker_image_reference,
-    parse_stream_tag,
+    parse_istag_name,
+    quote,
+    validate_object_name,
     validate_stream_name,
     validate_tag_name,
 )
@@ -270,7 +272,7 @@ class ImageTrail(Application):
     def source_stream(self, uow: UnitOfWork, stream: ImageStream, namespace: str, name: str) -> ImageStream:
         source = uow.get(ImageStream, namespace or stream.namespace, name)
         if source is None:
-            raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+            raise NotFound(f'imagestreams.image.openshift.io {quote(name)} not found')
         return source
 
     def import_tag(self, stream: ImageStream, tag: str, outcome: Outcome, *, scheduled: bool = False,
@@ -390,7 +392,7 @@ class ImageTrail(Application):
         source_stream = uow.get(ImageStream, src.namespace or namespace, src.stream)
         head = source_stream.state.head(src.tag) if source_stream else None
         if head is None:
-            raise UsageError(f'"{src.text}" is not currently pointing to an image, cannot use it as the source of a tag')
+            raise UsageError(f'{quote(src.text)} is not currently pointing to an image, cannot use it as the source of a tag')
         if not head.image:
             return tagging.docker_image_tag(dest.tag, head.docker_image_reference, reference=reference,
                                             policy=policy, mode=mode), head.docker_image_reference
@@ -401,18 +403,12 @@ class ImageTrail(Application):
     @retry_on_conflict
     def delete_tags(self, namespace: str, dests: list[str], *, actor: str | None = None,
                     reason: str = "") -> Outcome:
-        targets = []
-        for text in dests:
-            try:
-                ns, stream, tag = parse_stream_tag(text)
-            except ReferenceError as e:
-                raise UsageError(str(e)) from None
-            targets.append((ns or namespace, stream, tag))
+        targets = [(t.namespace, t.stream, t.tag) for t in (tagging.parse_dest(d, namespace) for d in dests)]
         with self.command(f"imagetrail tag -d {' '.join(dests)}", actor, reason) as (uow, outcome):
             for ns, stream_name, tag in targets:
                 stream = uow.get(ImageStream, ns, stream_name)
                 if stream is None:
-                    raise NotFound(f'imagestreamtags.image.openshift.io "{stream_name}:{tag}" not found')
+                    raise NotFound("imagestreamtags.image.openshift.io " + quote(f"{stream_name}:{tag}") + " not found")
                 stream.delete_tag(tag)
                 outcome.lines.append(f"Deleted tag {ns}/{stream_name}:{tag}.")
         return outcome
@@ -427,10 +423,9 @@ class ImageTrail(Application):
             raise UsageError("--from and --from-image may not be used together")
         policy = tagging.reference_policy(reference_policy, case_sensitive=False)
         if ":" not in name:
-            raise UsageError(f'"{name}" must be of the form <stream_name>:<tag>')
-        stream_name, tag = name.split(":", 1)
+            raise UsageError(f"{quote(name)} must be of the form <stream_name>:<tag>")
         try:
-            validate_stream_name(stream_name)
+            stream_name, tag = parse_istag_name(name, namespace=namespace)
         except ReferenceError as e:
             raise UsageError(str(e)) from None
         if from_image:
@@ -448,7 +443,7 @@ class ImageTrail(Application):
         with self.command(f"imagetrail create istag {name}", actor, reason) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is not None and tag in stream.state.spec_tags:
-                raise AlreadyExists(f'imagestreamtags.image.openshift.io "{name}" already exists')
+                raise AlreadyExists(f'imagestreamtags.image.openshift.io {quote(name)} already exists')
             self.set_tag(uow, namespace, stream_name, ref, outcome)
             outcome.lines.append(f"imagestreamtag.image.openshift.io/{name} created")
         return outcome
@@ -462,7 +457,7 @@ class ImageTrail(Application):
         stream_name, _, tag = target.partition(":")
         tag = tag or "latest"
         try:
-            validate_stream_name(stream_name)
+            validate_stream_name(stream_name, namespace=namespace)
             validate_tag_name(tag)
         except ReferenceError as e:
             raise UsageError(str(e)) from None
@@ -471,11 +466,11 @@ class ImageTrail(Application):
         with self.command(f"imagetrail import-image {target}", actor, reason) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is None and not confirm:
-                raise NotFound(f'no image stream named "{stream_name}" exists, pass --confirm to create and import')
+                raise NotFound(f'no image stream named {quote(stream_name)} exists, pass --confirm to create and import')
             existing = stream.state.spec_tags.get(tag) if stream else None
             if existing is None:
                 if stream is not None and not from_:
-                    raise UsageError(f'the tag "{tag}" does not exist on the image stream - choose an existing '
+                    raise UsageError(f'the tag {quote(tag)} does not exist on the image stream - choose an existing '
                                      "tag to import or use the 'tag' command to create a new tag")
                 ref = tagging.docker_image_tag(tag, from_ or target, scheduled=scheduled, insecure=insecure,
                                                policy=policy, mode=mode)
@@ -486,12 +481,12 @@ class ImageTrail(Application):
                 if spec is None or spec.source is None or spec.kind != DOCKER_IMAGE:
                     kind = spec.kind if spec and spec.source else "nothing"
                     name = spec.source.name if spec and spec.source else ""
-                    raise UsageError(f'tag "{final}" points to existing {kind} "{name}", it cannot be re-imported')
+                    raise UsageError(f'tag {quote(final)} points to existing {kind} {quote(name)}, it cannot be re-imported')
                 if from_ and from_ != spec.source.name:
-                    via = f'the tag "{tag}" points to the tag "{final}" which points to' if final != tag \
-                        else f'the tag "{tag}" points to'
-                    raise UsageError(f'{via} "{spec.source.name}" - use the \'tag\' command if you want to '
-                                     f'change the source to "{from_}"')
+                    via = f'the tag {quote(tag)} points to the tag {quote(final)} which points to' if final != tag \
+                        else f'the tag {quote(tag)} points to'
+                    raise UsageError(f'{via} {quote(spec.source.name)} - use the \'tag\' command if you want to '
+                                     f'change the source to {quote(from_)}')
                 policy_update = {"generation": 0}
                 if scheduled:
                     policy_update["import_policy"] = spec.import_policy.model_copy(update={"scheduled": True})
@@ -504,11 +499,12 @@ class ImageTrail(Application):
     @retry_on_conflict
     def set_image_lookup(self, namespace: str, names: list[str], *, enabled: bool = True,
                          actor: str | None = None, reason: str = "") -> Outcome:
+        names_ok(*(lambda n=n: validate_stream_name(n, namespace=namespace) for n in names))
         with self.command(f"imagetrail set image-lookup {' '.join(names)}", actor, reason) as (uow, outcome):
             for name in names:
                 stream = uow.get(ImageStream, namespace, name)
                 if stream is None:
-                    raise NotFound(f'imagestreams.image.openshift.io "{name}" not found')
+                    raise NotFound(f'imagestreams.image.openshift.io {quote(name)} not found')
                 if stream.set_lookup_policy(enabled):
                     outcome.lines.append(f"imagestream.image.openshift.io/{name} image lookup updated")
         return outcome
@@ -523,7 +519,7 @@ class ImageTrail(Application):
         try:
             ref = parse_docker_image_reference(image)
         except ReferenceError as e:
-            raise UsageError(f"invalid image {image!r}: {e}") from None
+            raise UsageError(f"invalid image {quote(image)}: {e}") from None
         if ref.registry or ref.namespace or ref.id:
             return image
         stream = uow.get(ImageStream, namespace, ref.name)
@@ -539,18 +535,24 @@ class ImageTrail(Application):
     @retry_on_conflict
     def create_deployment(self, namespace: str, name: str, images: list[str], *, replicas: int = 1,
                           actor: str | None = None, reason: str = "") -> Outcome:
-        validate_object_name(name, "deployment")
+        names_ok(lambda: validate_object_name(name, "deployment"))
         if not images:
             raise UsageError("required flag(s) \"image\" not set")
-        containers = []
-        for image in images:
+        containers: list[tuple[str, str]] = []
+        for index, image in enumerate(images):
             container = container_name_for(image)
-            if any(c.name == container for c in containers):
-                raise UsageError(f'two images give the same container name "{container}"')
+            # kubectl names each container after its image's last path component and sends them
+            # all; the API server then refuses the second of two equal names, and so do we
+            if any(taken == container for taken, _ in containers):
+                raise Invalid(f"Deployment.apps {quote(name)} is invalid: spec.template.spec.containers[{index}].name: "
+                              f"Duplicate value: {quote(container)}")
+            if len(container) > 63:  # a repository path component may be longer than a DNS label
+                raise Invalid(f"Deployment.apps {quote(name)} is invalid: spec.template.spec.containers[{index}].name: "
+                              f"Invalid value: {quote(container)}: must be no more than 63 characters")
             containers.append((container, image))
         with self.command(f"imagetrail create deployment {name}", actor, reason) as (uow, outcome):
             if uow.get(Deployment, namespace, name) is not None:
-                raise AlreadyExists(f'deployments.apps "{name}" already exists')
+                raise AlreadyExists(f'deployments.apps {quote(name)} already exists')
             resolved = [Container(name=c, image=self.resolve_image_name(uow, namespace, img))
                         for c, img in containers]
             uow.add(Deployment.create(namespace, name, containers=resolved, replicas=replicas,
@@ -559,9 +561,10 @@ class ImageTrail(Application):
         return outcome
 
     def _deployment(self, uow: UnitOfWork, namespace: str, name: str) -> Deployment:
+        names_ok(lambda: validate_object_name(name, "deployment"))
         deployment = uow.get(Deployment, namespace, name)
         if deployment is None:
-            raise NotFound(f'deployments.apps "{name}" not found')
+            raise NotFound(f'deployments.apps {quote(name)} not found')
         return deployment
 
     @retry_on_conflict
@@ -605,7 +608,7 @@ class ImageTrail(Application):
             try:
                 parse_docker_image_reference(image)
             except ReferenceError as e:
-                raise UsageError(f"invalid image {image!r}: {e}") from None
+                raise UsageError(f"invalid image {quote(image)}: {e}") from None
         command = f"imagetrail set image deployment/{name} " + " ".join(f"{c}={i}" for c, i in images.items())
         with self.command(command, actor, reason) as (uow, outcome):
             deployment = self._deployment(uow, namespace, name)
@@ -617,7 +620,7 @@ class ImageTrail(Application):
                 now = deployment.state.container(container).image
                 if now != images[container]:
                     outcome.warnings.append(
-                        f'container "{container}" follows image stream tag {trigger.source.name} (automatic '
+                        f'container {quote(container)} follows image stream tag {trigger.source.name} (automatic '
                         f"trigger), so the image was set back to {now}. Move the tag instead, or run "
                         f"'imagetrail set triggers deployment/{name} --manual' first.")
         return outcome
@@ -650,7 +653,7 @@ class ImageTrail(Application):
         with self.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is None:
-                raise NotFound(f'imagestreams.image.openshift.io "{stream_name}" not found')
+                raise NotFound(f'imagestreams.image.openshift.io {quote(stream_name)} not found')
             source = f"{spec.source.kind} {spec.source.name}" if spec.source else "no source"
             self.set_tag(uow, namespace, stream_name, spec.model_copy(update={"generation": 0}), outcome)
             now = stream.state.resolve(spec.name)
@@ -676,7 +679,7 @@ class ImageTrail(Application):
             for target in targets:
                 stream = uow.get(ImageStream, namespace, target.stream)
                 if stream is None:
-                    raise NotFound(f'imagestreams.image.openshift.io "{target.stream}" not found')
+                    raise NotFound(f'imagestreams.image.openshift.io {quote(target.stream)} not found')
                 where = f"{target.stream}:{target.tag}"
                 if stream.roll_back(target.tag, target.pull_spec, target.image, target.position):
                     verb = "would roll" if dry_run else "rolled"
@@ -827,16 +830,23 @@ def container_name_for(image: str) -> str:
     try:
         ref = parse_docker_image_reference(image)
     except ReferenceError as e:
-        raise UsageError(f"invalid image {image!r}: {e}") from None
-    return ref.name.rsplit("/", 1)[-1]
+        raise UsageError(f"invalid image {quote(image)}: {e}") from None
+    name = ref.name.rsplit("/", 1)[-1]
+    if "_" in name or "." in name:
+        # kubectl's sanitizeAndUniquify: '_' and '.' are not allowed in a container name (a
+        # DNS-1123 label), so they become '-' and a random suffix keeps the result unique
+        suffix = "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        name = f"{name.replace('_', '-').replace('.', '-')}-{suffix}"
+    return name
 
 
-def validate_object_name(name: str, kind: str) -> None:
-    import re
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", name) or len(name) > 253:
-        raise UsageError(f'invalid {kind} name "{name}": a lowercase RFC 1123 subdomain must consist of lower '
-                         "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
-                         "character")
+def names_ok(*checks: Callable[[], None]) -> None:
+    """Run name checks (engine.references), turning their verdict into a user error."""
+    for check in checks:
+        try:
+            check()
+        except ReferenceError as e:
+            raise UsageError(str(e)) from None
 
 
 def _describe(agg: Any) -> str:

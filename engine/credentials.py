@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagetrail.engine.errors import UsageError
+from imagetrail.engine.references import quote
 
 _DOCKER_HUB_KEYS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
@@ -99,7 +100,7 @@ def _ask_helper(name: str, server: str, path: Path) -> Credentials | None:
     """The docker-credential-helpers protocol: `get`, server on stdin, JSON {Username, Secret} out."""
     program = shutil.which(f"docker-credential-{name}")
     if program is None:
-        raise UsageError(f"{path} names the credential helper {name!r}, but docker-credential-{name} is not "
+        raise UsageError(f"{path} names the credential helper {quote(name)}, but docker-credential-{name} is not "
                          "on PATH; install it, or remove it from the file")
     try:
         done = subprocess.run([program, "get"], input=server, capture_output=True, text=True, timeout=30)

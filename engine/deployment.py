@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from imagetrail.engine.aggregate import Aggregate, Model, aggregate_id
+from imagetrail.engine.references import quote
 from imagetrail.engine.errors import ImagetrailError, Invalid, NotFound
 from imagetrail.engine.model import Container, Revision
 from imagetrail.engine.triggers import (
@@ -229,7 +230,7 @@ class Deployment(Aggregate[DeploymentState]):
     def set_images(self, images: dict[str, str], cause: Cause) -> bool:
         for container in images:
             if self.state.container(container) is None:
-                raise NotFound(f'error: unable to find container named "{container}"')
+                raise NotFound(f"unable to find container named {quote(container)}")
         changes = [ImageChange(container=c, image=img, cause=cause)
                    for c, img in images.items() if self.state.container(c).image != img]
         if not changes:
@@ -247,7 +248,7 @@ class Deployment(Aggregate[DeploymentState]):
         revisions = self.state.revisions
         if to_revision is None:
             if len(revisions) < 2:
-                raise NotFound(f'no rollout history found for deployment "{self.name}"')
+                raise NotFound(f'no rollout history found for deployment {quote(self.name)}')
             target = revisions[-2]
         else:
             target = next((r for r in revisions if r.number == to_revision), None)
@@ -259,7 +260,7 @@ class Deployment(Aggregate[DeploymentState]):
             trigger = self.state.auto_trigger_for(container)
             if trigger is not None:
                 raise Invalid(
-                    f'container "{container}" follows image stream tag {trigger.source.name} through an automatic '
+                    f'container {quote(container)} follows image stream tag {trigger.source.name} through an automatic '
                     "trigger, which would set it back at once (openshift/origin#25662); roll the tag back instead: "
                     f"imagetrail rollback {trigger.source.name} --steps 1 (or make the trigger manual first)")
         self.set_images(changes, Cause(kind="rollback"))
@@ -273,12 +274,12 @@ class Deployment(Aggregate[DeploymentState]):
 
     def pause(self) -> None:
         if self.state.paused:
-            raise ImagetrailError(f'deployments.apps "{self.name}" is already paused')
+            raise ImagetrailError(f'deployments.apps {quote(self.name)} is already paused')
         self.trigger_event(self.PauseSet, paused=True)
 
     def resume(self) -> None:
         if not self.state.paused:
-            raise ImagetrailError(f'deployments.apps "{self.name}" is not paused')
+            raise ImagetrailError(f'deployments.apps {quote(self.name)} is not paused')
         self.trigger_event(self.PauseSet, paused=False)
 
     def set_paused(self, paused: bool) -> None:

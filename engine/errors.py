@@ -2,7 +2,19 @@
 
 
 class ImagetrailError(Exception):
+    """The message is the text after "error: ": the CLI adds that prefix once, so a message
+    that brings its own (as copied from oc's output) loses it here."""
+
     exit_code = 1
+
+    def __init__(self, message: str = "", *args: object):
+        super().__init__(strip_error_prefix(str(message)), *args)
+
+
+def strip_error_prefix(message: str) -> str:
+    while message[:6].lower() == "error:":
+        message = message[6:].lstrip()
+    return message
 
 
 class UsageError(ImagetrailError):

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from imagetrail.engine.aggregate import Aggregate, Model, aggregate_id, utcnow
 from imagetrail.engine.errors import Conflict, NotFound
+from imagetrail.engine.references import quote
 from imagetrail.engine.model import (
     DOCKER_IMAGE,
     IMAGE_STREAM_TAG,
@@ -74,9 +75,9 @@ class ImageStreamState(Model):
                 if item.image and _digest_matches(item.image, image_id):
                     matches.setdefault(item.image, item)
         if not matches:
-            raise NotFound(f'imagestreamimage.image.openshift.io "{image_id}" not found')
+            raise NotFound(f'imagestreamimage.image.openshift.io {quote(image_id)} not found')
         if len(matches) > 1:
-            raise Conflict(f'multiple images match the prefix "{image_id}": {", ".join(sorted(matches))}')
+            raise Conflict(f'multiple images match the prefix {quote(image_id)}: {", ".join(sorted(matches))}')
         return next(iter(matches.values()))
 
     def observed_generation(self, tag: str) -> int:
@@ -124,7 +125,7 @@ class ImageStreamState(Model):
         current = tag
         while True:
             if current in seen:
-                raise Conflict(f'tag "{tag}" on the image stream is a reference to same tag')
+                raise Conflict(f'tag {quote(tag)} on the image stream is a reference to same tag')
             seen.append(current)
             spec = self.spec_tags.get(current)
             if spec is None or spec.kind != IMAGE_STREAM_TAG:
@@ -132,7 +133,7 @@ class ImageStreamState(Model):
             src = spec.source
             name = src.name
             if src.namespace not in ("", self.namespace) or (":" in name and name.split(":", 1)[0] != self.name):
-                raise Conflict(f'tag "{tag}" points to an imagestreamtag from another ImageStream')
+                raise Conflict(f'tag {quote(tag)} points to an imagestreamtag from another ImageStream')
             current = name.split(":", 1)[1] if ":" in name else name
 
 
@@ -339,7 +340,7 @@ class ImageStream(Aggregate[ImageStreamState]):
 
     def delete_tag(self, tag: str) -> None:
         if tag not in self.state.spec_tags and tag not in self.state.status_tags:
-            raise NotFound(f'imagestreamtags.image.openshift.io "{self.name}:{tag}" not found')
+            raise NotFound("imagestreamtags.image.openshift.io " + quote(f"{self.name}:{tag}") + " not found")
         generation = self.state.generation + (1 if tag in self.state.spec_tags else 0)
         self.trigger_event(self.TagDeleted, tag=tag, generation=generation)
 

@@ -46,6 +46,7 @@ from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine import chain
 from imagetrail.engine.chain import GENESIS
+from imagetrail.engine.parsing import setting_number
 
 WRITER_ATTEMPTS = 6
 MIRROR_FORMAT = "v2"  # bump when the mirror's tables change: an old cache is left and rebuilt
@@ -103,10 +104,14 @@ class KafkaSettings:
             Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imagetrail" / "kafka")
         return cls(
             bootstrap_servers=servers, topic=topic,
-            timeout=float(env.get("KAFKA_TIMEOUT") or 30),
+            timeout=setting_number("IMAGETRAIL_KAFKA_TIMEOUT", env.get("KAFKA_TIMEOUT"), 30, minimum=0.1),
             cache_dir=cache_dir,
-            replication_factor=int(env.get("KAFKA_REPLICATION_FACTOR") or 1),
-            min_insync_replicas=int(env.get("KAFKA_MIN_INSYNC_REPLICAS") or 1),
+            replication_factor=int(setting_number("IMAGETRAIL_KAFKA_REPLICATION_FACTOR",
+                                                  env.get("KAFKA_REPLICATION_FACTOR"), 1, minimum=1,
+                                                  maximum=1000, whole=True)),
+            min_insync_replicas=int(setting_number("IMAGETRAIL_KAFKA_MIN_INSYNC_REPLICAS",
+                                                   env.get("KAFKA_MIN_INSYNC_REPLICAS"), 1, minimum=1,
+                                                   maximum=1000, whole=True)),
             security=tuple((k, v) for k, v in security.items() if v),
             source=env.get("KAFKA_CE_SOURCE") or f"imagetrail/{topic}",
         )

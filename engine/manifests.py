@@ -40,6 +40,7 @@ from imagetrail.engine.references import (
     ReferenceError,
     parse_docker_image_reference,
     validate_namespace,
+    is_dns1123_subdomain,
     validate_stream_name,
 )
 
@@ -51,7 +52,6 @@ KINDS = ("ImageStream", "Deployment")
 API_VERSIONS = {"ImageStream": ("image.openshift.io/v1", "v1"), "Deployment": ("apps/v1",)}
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
@@ -340,7 +340,7 @@ def _validate(obj: dict, where: str) -> WireImageStream | WireDeployment:
     try:
         if kind == "ImageStream":
             validate_stream_name(name)
-        elif len(name) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(name):
+        elif not is_dns1123_subdomain(name):
             raise ReferenceError(
                 f"metadata.name: Invalid value: {_shown(name)}: a lowercase RFC 1123 subdomain must consist of lower "
                 "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")

@@ -193,6 +193,48 @@ def validate_namespace(ns: str) -> None:
         )
 
 
+def parse_istag_name(value: str, *, namespace: str = "") -> tuple[str, str]:
+    """An ImageStreamTag name ("stream:tag", as in `get istag`, `create istag`, `history`,
+    `rollback`) checked as the API server checks it; returns (stream, tag).
+
+    library-go imageutil.ParseImageStreamTagName first, then the object name's path-segment
+    rule (ValidatePathSegmentName), then the stream's ValidateImageStreamName (with the
+    'namespace/name' limit when NAMESPACE is given) and `oc tag`'s tag regex.
+    """
+    if "@" in value:
+        raise ReferenceError(f"{quote(value)} is an image stream image, not an image stream tag")
+    parts = value.split(":")
+    if len(parts) != 2:
+        raise ReferenceError(f"expected exactly one : delimiter in the istag {quote(value)}")
+    stream, tag = parts
+    if not stream or not tag:
+        raise ReferenceError(f"image stream tag name {quote(value)} must have a name and a tag")
+    reasons = [f"may not contain '{c}'" for c in ("/", "%") if c in value]
+    if reasons:
+        errors = [f"metadata.name: Invalid value: {quote(value)}: {r}" for r in reasons]
+        raise ReferenceError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
+    validate_stream_name(stream, namespace=namespace)
+    validate_tag_name(tag)
+    return stream, tag
+
+
+_DNS1123_SUBDOMAIN_RE = re.compile(rf"{_DNS1123_LABEL_PATTERN}(?:\.{_DNS1123_LABEL_PATTERN})*")
+
+
+def is_dns1123_subdomain(name: str) -> bool:
+    return len(name) <= 253 and bool(_DNS1123_SUBDOMAIN_RE.fullmatch(name))
+
+
+def validate_object_name(name: str, kind: str) -> None:
+    """Kubernetes object names (Deployments): a DNS-1123 subdomain of at most 253 characters."""
+    if len(name) > 253:
+        raise ReferenceError(f"invalid {kind} name {quote(name)}: must be no more than 253 characters")
+    if not is_dns1123_subdomain(name):
+        raise ReferenceError(
+            f"invalid {kind} name {quote(name)}: a lowercase RFC 1123 subdomain must consist of lower case "
+            "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+
+
 def parse_stream_tag(value: str, *, what: str = "") -> tuple[str, str, str]:
     """`oc tag` DEST parsing: "[ns/]stream:tag" -> (ns or "", stream, tag).
 
@@ -239,6 +281,35 @@ def _split_namespace(value: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _quote(s: str) -> str:
-    """Go's %q for the plain strings we report (escapes backslash and double quote)."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def quote(s: str) -> str:
+    """Go's %q (strconv.Quote): the value in double quotes, on one line whatever it holds.
+
+    Every message that echoes what a user typed goes through here, so a control character
+    can neither split an error line nor reach the terminal raw.
+    """
+    return '"' + "".join(_GO_ESCAPES.get(ch) or _escape(ch) for ch in s) + '"'
+
+
+def one_line(text: str) -> str:
+    """TEXT with every character that is not printable escaped as %q escapes it: one terminal line."""
+    return "".join(_escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    if ch.isprintable():  # Go's IsPrint: letters, marks, numbers, punctuation, symbols and ' '
+        return ch
+    if ch in _GO_ESCAPES:
+        return _GO_ESCAPES[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # an argv byte that was not UTF-8 (surrogateescape), as Go shows it
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+_quote = quote

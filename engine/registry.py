@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from imagetrail.engine.credentials import Credentials, CredentialStore
+from imagetrail.engine.parsing import setting_number
 from imagetrail.engine.errors import ResolveFailed, UsageError
 from imagetrail.engine.references import DockerImageReference
 
@@ -88,15 +89,8 @@ class RegistryClient:
     def from_environment(cls) -> RegistryClient:
         """Settings from IMAGETRAIL_REGISTRY_TIMEOUT / _RETRIES / _BACKOFF and IMAGETRAIL_IMPORT_PLATFORM
         (the cluster's architecture, which Legacy imports pick from a list); auth from the auth files."""
-        def number(name: str, default: float) -> float:
-            raw = os.environ.get(name)
-            try:
-                value = float(raw) if raw else default
-            except ValueError:
-                value = -1.0
-            if value < 0 or value != value:
-                raise UsageError(f"{name}={raw} is not a number of 0 or more; fix or unset it")
-            return value
+        def number(name: str, default: float, whole: bool = False) -> float:
+            return setting_number(name, os.environ.get(name), default, maximum=3600.0, whole=whole)
         platform = os.environ.get("IMAGETRAIL_IMPORT_PLATFORM") or "/".join(DEFAULT_PLATFORM)
         os_, _, arch = platform.partition("/")
         if not os_ or not arch or "/" in arch:
@@ -104,7 +98,7 @@ class RegistryClient:
                              "fix or unset it")
         return cls(CredentialStore.from_environment(), platform=(os_, arch),
                    timeout=number("IMAGETRAIL_REGISTRY_TIMEOUT", 10.0),
-                   retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", 2)),
+                   retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", 2, whole=True)),
                    backoff=number("IMAGETRAIL_REGISTRY_BACKOFF", 0.5))
 
     # -- resolving ---------------------------------------------------------------------

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagetrail.engine.errors import UsageError
+from imagetrail.engine.errors import NotFound, UsageError
+from imagetrail.engine.references import quote
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,27 @@ class StoreConfig:
     url: str
     env: dict[str, str]
     views_path: str  # the SQLite file holding projections (":memory:" for memory://)
+
+    def prepare(self, *, create: bool) -> None:
+        """Before opening: a write may create an SQLite store (and its directory); a read of a
+        store that does not exist is refused, creating nothing (no directory, no .db, no views)."""
+        name = self.env.get("SQLITE_DBNAME")
+        if not name:
+            return
+        path = Path(name)
+        try:
+            if path.is_file():
+                return
+            if path.exists():
+                raise UsageError(f"invalid store {quote(self.url)}: {path} is not a file")
+        except OSError as e:  # a name too long for the file system, a path through a file, …
+            raise UsageError(f"invalid store {quote(self.url)}: {e.strerror}") from None
+        if not create:
+            raise NotFound(f"no store at {path}: nothing has been recorded yet (a write command creates it)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
 
 
 def default_store_url() -> str:
@@ -28,21 +50,17 @@ def parse_store(url: str | None) -> StoreConfig:
         return StoreConfig(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, ":memory:")
     if url.startswith("sqlite:"):
         if not url.startswith("sqlite:///"):
-            raise UsageError(f"invalid store {url!r}: use sqlite:///ABSOLUTE/PATH.db")
+            raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
         path = Path(url[len("sqlite:///") - 1:])
         if not path.is_absolute() or path.name == "":
-            raise UsageError(f"invalid store {url!r}: use sqlite:///ABSOLUTE/PATH.db")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
+            raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
                "SQLITE_LOCK_TIMEOUT": "30",
                "APPLICATION_RECORDER_TOPIC": "imagetrail.engine.chained_sqlite:ChainedSQLiteApplicationRecorder"}
         return StoreConfig(url, env, str(path.with_suffix(".views.db")))
     if url.startswith("kafka://"):
         return _kafka_store(url)
-    raise UsageError(f"unknown store {url!r}: use sqlite:///ABSOLUTE/PATH.db, "
+    raise UsageError(f"unknown store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db, "
                      "kafka://HOST:PORT[,HOST:PORT]/TOPIC or memory://")
 
 
@@ -62,7 +80,7 @@ def _kafka_store(url: str) -> StoreConfig:
     match = KAFKA_URL.fullmatch(url)
     servers = match and [s for s in match["servers"].split(",")]
     if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
-        raise UsageError(f"invalid store {url!r}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
+        raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
     env = {"PERSISTENCE_MODULE": "imagetrail.engine.kafkastore",
            "KAFKA_BOOTSTRAP_SERVERS": ",".join(servers), "KAFKA_TOPIC": match["topic"]}
     config_file = os.environ.get("IMAGETRAIL_KAFKA_CONFIG")

@@ -21,6 +21,7 @@ from imagetrail.engine.references import (
     ReferenceError,
     parse_docker_image_reference,
     parse_stream_tag,
+    quote,
     split_stream_image,
     validate_namespace,
     validate_stream_name,
@@ -65,7 +66,7 @@ def classify_source(text: str, source_kind: str | None = None) -> Source:
     if source_kind:
         kind = SOURCE_KINDS.get(source_kind.lower())
         if kind is None:
-            raise UsageError(f'invalid source "{source_kind}"; valid values are '
+            raise UsageError(f'invalid source {quote(source_kind)}; valid values are '
                              f"{', '.join(repr(k) for k in SOURCE_KINDS)}")
     elif ref.registry:
         kind = DOCKER_IMAGE
@@ -80,8 +81,13 @@ def classify_source(text: str, source_kind: str | None = None) -> Source:
     if ref.registry:
         raise UsageError("server in SOURCE is only allowed when providing a container image")
     namespace = "" if ref.namespace == "library" else ref.namespace
+    if namespace:
+        try:
+            validate_namespace(namespace)
+        except ReferenceError as e:
+            raise UsageError(f"invalid SOURCE: {e}") from None
     if "/" in ref.name:
-        raise UsageError(f'invalid SOURCE: invalid image stream "{text}"')
+        raise UsageError(f'invalid SOURCE: invalid image stream {quote(text)}')
     if kind == IMAGE_STREAM_TAG:
         if not ref.tag:
             raise UsageError("--source=ImageStreamTag requires a valid <name>:<tag> in SOURCE")
@@ -96,12 +102,12 @@ def classify_source(text: str, source_kind: str | None = None) -> Source:
 def parse_dest(text: str, current_namespace: str) -> Dest:
     try:
         if ":" not in text.split("/")[-1]:
-            raise ReferenceError(f'"{text}" must be of the form <stream_name>:<tag>')
+            raise ReferenceError(f'{quote(text)} must be of the form <stream_name>:<tag>')
         namespace, stream, tag = parse_stream_tag(text)
         validate_tag_name(tag)
-        validate_stream_name(stream)
         if namespace:
             validate_namespace(namespace)
+        validate_stream_name(stream, namespace=namespace or current_namespace)
     except ReferenceError as e:
         raise UsageError(str(e)) from None
     return Dest(namespace or current_namespace, stream, tag)
@@ -126,7 +132,7 @@ def docker_image_tag(name: str, pull_spec: str, *, scheduled=False, insecure=Fal
     try:
         parse_docker_image_reference(pull_spec)
     except ReferenceError as e:
-        raise UsageError(f"invalid image reference {pull_spec!r}: {e}") from None
+        raise UsageError(f"invalid image reference {quote(pull_spec)}: {e}") from None
     return TagReference(
         name=name, annotations=annotations, reference=reference, generation=generation,
         source=ObjectReference(kind=DOCKER_IMAGE, name=pull_spec),

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 from imagetrail.engine.deployment import DeploymentState, trigger_target
 from imagetrail.engine.errors import Invalid, UsageError
-from imagetrail.engine.references import ReferenceError, parse_docker_image_reference
+from imagetrail.engine.references import (
+    ReferenceError,
+    parse_docker_image_reference,
+    parse_istag_name,
+    validate_namespace,
+)
 from imagetrail.engine.triggers import (
     ImageTrigger,
     TriggerError,
@@ -109,7 +114,13 @@ class TriggerChange:
                 raise UsageError("the value of --from-image must point to an image stream tag on this server")
             if not ref.tag:
                 raise UsageError("the value of --from-image must include the tag you wish to pull from")
-            stream_tag = f"{ref.name}:{ref.tag}"
+            try:  # the stream tag and its namespace by the API server's rules, as every entry point
+                stream, tag = parse_istag_name(f"{ref.name}:{ref.tag}", namespace=ref.namespace or namespace)
+                if ref.namespace:
+                    validate_namespace(ref.namespace)
+            except ReferenceError as e:
+                raise UsageError(f"the value of --from-image is not valid: {e}") from None
+            stream_tag = f"{stream}:{tag}"
             source_ns = "" if ref.namespace == namespace else ref.namespace
             if not remove and not names:
                 raise UsageError("you must specify --containers when setting --from-image")

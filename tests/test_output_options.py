@@ -100,6 +100,7 @@ def test_custom_columns_file_is_a_header_line_and_a_spec_line(two_deployments, t
 
 
 def test_custom_columns_on_no_objects_print_the_header_only(imagetrail):
+    imagetrail("create istag keycloak:20.0.2 --from-image quay.io/keycloak/keycloak:20.0.2")  # a store, no Deployment
     result = imagetrail("get deployment -o custom-columns=NAME:.metadata.name,IMAGE:.spec.x")
     assert (result.out, result.err) == ("NAME   IMAGE\n", "")
 
@@ -121,6 +122,7 @@ def test_no_headers_drops_the_header_of_the_default_and_wide_tables(two_deployme
 
 
 def test_wide_on_no_objects_says_so_as_the_default_table_does(imagetrail):
+    imagetrail("create istag keycloak:20.0.2 --from-image quay.io/keycloak/keycloak:20.0.2")  # a store, no Deployment
     result = imagetrail("get deployment -o wide")
     assert (result.out, result.err) == ("", "No resources found in demo namespace.\n")
 
