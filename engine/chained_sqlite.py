@@ -1,14 +1,53 @@
-"""The SQLite application recorder, plus the hash chain written in the same transaction."""
+"""imagetrail's SQLite persistence module: the application recorder with its hash chain
+written in the same transaction, and a datastore whose write transactions lock up front."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteTransaction,
+)
 
 from imagetrail.engine.chain import GENESIS, ChainedRecord, content_hash, link
+
+
+class _Transaction(SQLiteTransaction):
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if self.commit else "BEGIN")
+        except sqlite3.OperationalError as e:  # still locked after the busy timeout
+            raise OperationalError(e) from e
+        return cursor
+
+
+class LockingSQLiteDatastore(SQLiteDatastore):
+    """Every write transaction (commit=True) begins IMMEDIATE, so it takes the write lock
+    before its first read. eventsourcing's plain BEGIN is deferred: a transaction that reads,
+    then writes, must upgrade its lock, and in WAL mode SQLite refuses that upgrade at once
+    (SQLITE_BUSY, no busy wait) when another connection wrote since the read began. With
+    the lock taken at BEGIN, a second writer waits there, within the busy timeout, and then
+    reads what the first one committed. Read transactions stay deferred: WAL readers never
+    wait for writers."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        with self.get_connection(commit=commit) as conn, _Transaction(conn, commit=commit) as curs, curs:
+            yield curs
+
+
+def open_datastore(path: str, lock_timeout: int = 30) -> LockingSQLiteDatastore:
+    """Every SQLite file imagetrail writes (store, views, snapshots) is opened through here."""
+    return LockingSQLiteDatastore(db_name=path, lock_timeout=lock_timeout)
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -88,3 +127,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 state = r[4].encode() if isinstance(r[4], str) else bytes(r[4])  # a tampered row may hold text
                 yield ChainedRecord(r[0], r[1], r[2], r[3], state, r[5], r[6])
             last = rows[-1][0]
+
+
+class Factory(SQLiteFactory):
+    """eventsourcing's SQLite factory, on the locking datastore."""
+
+    application_recorder_class = ChainedSQLiteApplicationRecorder
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        plain = self.datastore  # built by the base class from the same settings; not yet connected
+        self.datastore = LockingSQLiteDatastore(
+            db_name=plain.pool.db_name, lock_timeout=plain.pool.lock_timeout,
+            single_row_tracking=plain.single_row_tracking, originator_id_type=plain.originator_id_type)
+        plain.close()

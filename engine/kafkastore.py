@@ -41,11 +41,12 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine import chain
 from imagetrail.engine.chain import GENESIS
+from imagetrail.engine.chained_sqlite import open_datastore
 
 WRITER_ATTEMPTS = 6
 MIRROR_FORMAT = "v2"  # bump when the mirror's tables change: an old cache is left and rebuilt
@@ -729,7 +730,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose == "snapshots":  # a cache, like the mirror: never in the event topic
-            recorder = SQLiteAggregateRecorder(SQLiteDatastore(self.log.views_path, lock_timeout=30),
+            recorder = SQLiteAggregateRecorder(open_datastore(self.log.views_path),
                                                events_table_name="snapshots")
             recorder.create_table()
             return recorder
@@ -747,7 +748,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
                 tracking_recorder_class = resolve_topic(topic)
             else:
                 tracking_recorder_class = SQLiteTrackingRecorder
-        recorder = tracking_recorder_class(SQLiteDatastore(self.log.views_path, lock_timeout=30))
+        recorder = tracking_recorder_class(open_datastore(self.log.views_path))
         if strtobool(self.env.get("CREATE_TABLE") or "y"):
             recorder.create_table()
         return recorder

@@ -36,9 +36,8 @@ def parse_store(url: str | None) -> StoreConfig:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-               "SQLITE_LOCK_TIMEOUT": "30",
-               "APPLICATION_RECORDER_TOPIC": "imagetrail.engine.chained_sqlite:ChainedSQLiteApplicationRecorder"}
+        env = {"PERSISTENCE_MODULE": "imagetrail.engine.chained_sqlite:Factory", "SQLITE_DBNAME": str(path),
+               "SQLITE_LOCK_TIMEOUT": "30"}
         return StoreConfig(url, env, str(path.with_suffix(".views.db")))
     if url.startswith("kafka://"):
         return _kafka_store(url)

@@ -14,9 +14,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 
 from imagetrail.engine.aggregate import Aggregate
+from imagetrail.engine.chained_sqlite import open_datastore
 from imagetrail.engine.deployment import Deployment, DeploymentState
 from imagetrail.engine.imagestream import ImageStream, ImageStreamState
 from imagetrail.projections import audit
@@ -180,7 +181,16 @@ class CurrentStateView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT id, kind, namespace, name, version, state FROM objects ORDER BY id")
             objects = [dict(r, state=json.loads(r["state"])) for r in c.fetchall()]
-        return {"objects": objects, "tags": self.tag_map()}
+            audit_rows = {}
+            for table, key in AUDIT_KEYS.items():
+                c.execute(f"SELECT * FROM {table} ORDER BY {key}")
+                audit_rows[table] = [dict(r) for r in c.fetchall()]
+        return {"objects": objects, "tags": self.tag_map(), **audit_rows}
+
+
+# the audit tables, each with its primary key (so a dump lists rows in one order)
+AUDIT_KEYS = {"audit_events": "position", "tag_changes": "position", "image_changes": "position, container",
+              "object_versions": "kind, namespace, name, version"}
 
 
 def _state_class(kind: str) -> type:
@@ -193,7 +203,7 @@ VIEW_SCHEMA = 3
 
 
 def open_view(path: str) -> CurrentStateView:
-    view = CurrentStateView(SQLiteDatastore(db_name=path, lock_timeout=30))
+    view = CurrentStateView(open_datastore(path))
     view.create_table()
     with view.datastore.transaction(commit=True) as c:
         c.execute("CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)")
