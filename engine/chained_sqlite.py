@@ -4,6 +4,7 @@ written in the same transaction, and a datastore whose write transactions lock u
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -54,7 +55,26 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
                 "CREATE TABLE IF NOT EXISTS event_chain "
-                "(notification_id INTEGER PRIMARY KEY, content TEXT NOT NULL, link TEXT NOT NULL)"]
+                "(notification_id INTEGER PRIMARY KEY, content TEXT NOT NULL, link TEXT NOT NULL)",
+                # the store's identity, one row, never changed: a copy of the file is the same store
+                "CREATE TABLE IF NOT EXISTS imagetrail_store "
+                "(singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL)"]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # created with the store, or on the first open of a store written before identities
+        c.execute("INSERT OR IGNORE INTO imagetrail_store VALUES (1, ?)", (str(uuid.uuid4()),))
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of this store's events: an absolute URI naming this store
+        and no other, so `source` + `id` is unique per event even across stores whose
+        aggregate ids (deterministic per kind/namespace/name) coincide."""
+        if not hasattr(self, "_source"):
+            with self.datastore.transaction(commit=False) as c:
+                c.execute("SELECT id FROM imagetrail_store")
+                self._source = f"imagetrail://sqlite/{c.fetchone()[0]}"
+        return self._source
 
     def create_table(self) -> None:
         super().create_table()

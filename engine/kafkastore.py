@@ -46,6 +46,7 @@ from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine import chain
 from imagetrail.engine.chain import GENESIS
+from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
 from imagetrail.engine.chained_sqlite import open_datastore
 
 WRITER_ATTEMPTS = 6
@@ -80,7 +81,7 @@ class KafkaSettings:
     replication_factor: int = 1
     min_insync_replicas: int = 1
     security: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # credentials: never printed
-    source: str = ""
+    source: str = ""  # IMAGETRAIL_KAFKA_CE_SOURCE: overrides the CloudEvents source derived from the topic
 
     @property
     def address(self) -> str:
@@ -109,7 +110,7 @@ class KafkaSettings:
             replication_factor=int(env.get("KAFKA_REPLICATION_FACTOR") or 1),
             min_insync_replicas=int(env.get("KAFKA_MIN_INSYNC_REPLICAS") or 1),
             security=tuple((k, v) for k, v in security.items() if v),
-            source=env.get("KAFKA_CE_SOURCE") or f"imagetrail/{topic}",
+            source=env.get("KAFKA_CE_SOURCE") or "",
         )
 
     @property
@@ -319,6 +320,15 @@ class KafkaLog:
     @property
     def views_path(self) -> str:
         return str(self.mirror.path.with_suffix(".views.db"))
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source`: the cluster, the topic, and the topic's id, so a topic
+        deleted and created again under the same name is another source."""
+        if self.settings.source:
+            return self.settings.source
+        cluster_id, topic_id = self.ensure_topic()
+        return f"kafka://{cluster_id}/{self.settings.topic}/{topic_id}"
 
     def ensure_topic(self) -> tuple[str, str]:
         """Create the topic if missing; refuse one whose settings would lose events."""
@@ -536,7 +546,7 @@ class KafkaLog:
             # as the only writer, with LSO == HW, our records take the next offsets in order
             content = chain.content_hash(event.originator_id, event.originator_version, event.topic, event.state)
             previous = chain.link(previous, content, self._next_offset + index + 1)
-            headers = self._headers(event, batch_id, index, len(stored_events), now)
+            headers = self._headers(event, self._next_offset + index + 1, batch_id, index, len(stored_events), now)
             headers += [(HEADER_PREFIX + "content", content.encode()), (HEADER_PREFIX + "chain", previous.encode())]
             futures.append(producer.send(self.settings.topic, partition=0, key=str(event.originator_id).encode(),
                                          value=event.state, headers=headers))
@@ -557,15 +567,16 @@ class KafkaLog:
             raise _OutcomeUnknown()
         return [f.get(timeout=max(self.remaining(), 1.0)).offset + 1 for f in futures]
 
-    def _headers(self, event: StoredEvent, batch_id: str, index: int, size: int,
+    def _headers(self, event: StoredEvent, position: int, batch_id: str, index: int, size: int,
                  now: datetime) -> list[tuple[str, bytes]]:
         timestamp = _event_time(event.state) or now
         return [
             # CloudEvents 1.0 Kafka protocol binding (binary mode)
             ("ce_specversion", b"1.0"),
-            ("ce_id", f"{event.originator_id}/{event.originator_version}".encode()),
+            ("ce_id", cloudevent_id(event.originator_id, event.originator_version).encode()),
             ("ce_type", _cloudevent_type(event.topic).encode()),
-            ("ce_source", self.settings.source.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_sequence", cloudevent_sequence(position).encode()),  # the Sequence extension
             ("ce_time", timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z").encode()),
             ("ce_subject", str(event.originator_id).encode()),
             ("content-type", b"application/json"),
@@ -715,6 +726,10 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     @property
     def views_path(self) -> str:
         return self.log.views_path
+
+    @property
+    def source(self) -> str:
+        return self.log.source
 
     def chained_records(self) -> Iterator[chain.ChainedRecord]:
         return self.log.chained_records()
