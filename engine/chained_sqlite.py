@@ -3,6 +3,7 @@ written in the same transaction, and a datastore whose write transactions lock u
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteDatastore,
@@ -51,7 +53,32 @@ def open_datastore(path: str, lock_timeout: int = 30) -> LockingSQLiteDatastore:
     return LockingSQLiteDatastore(db_name=path, lock_timeout=lock_timeout)
 
 
-class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+_CREATED = re.compile(r"CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)")
+
+
+class SchemaOnce:
+    """`create_table` runs at every open, in a write transaction, which now waits for the
+    write lock. A read first checks whether there is anything to create, so opening an
+    existing file (what every read command does) never queues behind a writer."""
+
+    def create_table(self) -> None:
+        if not self.schema_complete():
+            super().create_table()  # type: ignore[misc]
+
+    def schema_complete(self) -> bool:
+        matches = [_CREATED.match(s) for s in self.create_table_statements]  # type: ignore[attr-defined]
+        if not all(matches):
+            return False  # a statement of another form: let it run
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute("SELECT name FROM sqlite_master")
+            return {m[1] for m in matches} <= {r[0] for r in c.fetchall()}
+
+
+class SnapshotRecorder(SchemaOnce, SQLiteAggregateRecorder):
+    """The snapshots table (in the store file, or beside the Kafka mirror)."""
+
+
+class ChainedSQLiteApplicationRecorder(SchemaOnce, SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
                 "CREATE TABLE IF NOT EXISTS event_chain "
@@ -60,40 +87,42 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 "CREATE TABLE IF NOT EXISTS imagetrail_store "
                 "(singleton INTEGER PRIMARY KEY CHECK (singleton = 1), id TEXT NOT NULL)"]
 
-    def _create_table(self, c: SQLiteCursor) -> None:
-        super()._create_table(c)
-        # created with the store, or on the first open of a store written before identities
-        c.execute("INSERT OR IGNORE INTO imagetrail_store VALUES (1, ?)", (str(uuid.uuid4()),))
-
     @property
     def source(self) -> str:
         """The CloudEvents `source` of this store's events: an absolute URI naming this store
         and no other, so `source` + `id` is unique per event even across stores whose
         aggregate ids (deterministic per kind/namespace/name) coincide."""
         if not hasattr(self, "_source"):
-            with self.datastore.transaction(commit=False) as c:
-                c.execute("SELECT id FROM imagetrail_store")
-                self._source = f"imagetrail://sqlite/{c.fetchone()[0]}"
+            self._source = f"imagetrail://sqlite/{self._identity()}"
         return self._source
 
     def create_table(self) -> None:
-        super().create_table()
+        if self.schema_complete() and self._identity() is not None:
+            return
+        SQLiteApplicationRecorder.create_table(self)
         self._adopt_unlinked_events()
+
+    def _identity(self) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT id FROM imagetrail_store")
+            row = c.fetchone()
+        return row[0] if row else None
 
     def _adopt_unlinked_events(self) -> None:
         """A store written before the chain existed gets linked once, on first open: tamper
-        evidence then covers it from this moment on."""
+        evidence then covers it from this moment on. The store's identity is written in the
+        same transaction, last: once it is there, the store is set up."""
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT COUNT(*) FROM event_chain")
-            if c.fetchone()[0]:
-                return
-            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
-                      " ORDER BY rowid")
-            previous = GENESIS
-            for position, originator_id, version, topic, state in c.fetchall():
-                content = content_hash(originator_id, version, topic, bytes(state))
-                previous = link(previous, content, position)
-                c.execute("INSERT INTO event_chain VALUES (?, ?, ?)", (position, content, previous))
+            if not c.fetchone()[0]:
+                c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                          f"{self.events_table_name} ORDER BY rowid")
+                previous = GENESIS
+                for position, originator_id, version, topic, state in c.fetchall():
+                    content = content_hash(originator_id, version, topic, bytes(state))
+                    previous = link(previous, content, position)
+                    c.execute("INSERT INTO event_chain VALUES (?, ?, ?)", (position, content, previous))
+            c.execute("INSERT OR IGNORE INTO imagetrail_store VALUES (1, ?)", (str(uuid.uuid4()),))
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
                        ) -> Sequence[int] | None:
@@ -152,6 +181,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 class Factory(SQLiteFactory):
     """eventsourcing's SQLite factory, on the locking datastore."""
 
+    aggregate_recorder_class = SnapshotRecorder
     application_recorder_class = ChainedSQLiteApplicationRecorder
 
     def __init__(self, env: Any):

@@ -41,13 +41,13 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine import chain
 from imagetrail.engine.chain import GENESIS
 from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
-from imagetrail.engine.chained_sqlite import open_datastore
+from imagetrail.engine.chained_sqlite import SnapshotRecorder, open_datastore
 
 WRITER_ATTEMPTS = 6
 MIRROR_FORMAT = "v2"  # bump when the mirror's tables change: an old cache is left and rebuilt
@@ -745,7 +745,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose == "snapshots":  # a cache, like the mirror: never in the event topic
-            recorder = SQLiteAggregateRecorder(open_datastore(self.log.views_path),
+            recorder = SnapshotRecorder(open_datastore(self.log.views_path),
                                                events_table_name="snapshots")
             recorder.create_table()
             return recorder

@@ -1,10 +1,13 @@
 """Readers and writers in separate OS processes on one store: no read ever fails, no write half-happens."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from imagetrail.engine.application import ImageTrail
 from imagetrail.engine.resolver import Resolver
@@ -58,3 +61,22 @@ def test_two_readers_never_fail_while_six_writers_move_one_tag(keycloak, store_u
     rebuild(app, rebuilt)
     assert live.dump() == rebuilt.dump()
     print(f"{store_url.split(':')[0]}: {figures}, {len(succeeded)} writes succeeded")  # shown with pytest -s
+
+
+@pytest.mark.sqlite_only
+def test_a_read_of_a_current_view_does_not_wait_for_a_writer(keycloak, tmp_path):
+    """WAL readers never wait: opening the store and its views takes no write lock when
+    there is nothing to create, so a long write (a big import -f) does not hold reads up."""
+    keycloak("get is keycloak")  # the view is current
+    locks = [sqlite3.connect(tmp_path / name, isolation_level=None) for name in ("store.db", "store.views.db")]
+    for db in locks:
+        db.execute("BEGIN IMMEDIATE")  # a writer in the middle of its transaction, on both files
+    try:
+        for command in (["get", "is", "keycloak", "-o", "json"], ["history", "keycloak:20"], ["events", "tail"]):
+            read = subprocess.run([sys.executable, "-m", "imagetrail", *command], capture_output=True, text=True,
+                                  timeout=20)  # the busy timeout is 30s: waiting for the lock fails here
+            assert read.returncode == 0, read.stderr
+    finally:
+        for db in locks:
+            db.execute("ROLLBACK")
+            db.close()
