@@ -11,6 +11,7 @@ import click
 from pydantic import BaseModel
 
 from imagetrail.engine.aggregate import DomainEvent
+from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
 from imagetrail.engine.deployment import Deployment
 from imagetrail.engine.errors import UsageError
 from imagetrail.cli.params import Seconds
@@ -39,19 +40,11 @@ def event_classes() -> dict[str, type[BaseModel]]:
 def cloudevent(position: int, event: Any, source: str) -> dict[str, Any]:
     data = event.model_dump(mode="json")
     return {
-        "specversion": "1.0", "id": f"{event.originator_id}/{event.originator_version}",
+        "specversion": "1.0", "id": cloudevent_id(event.originator_id, event.originator_version),
         "source": source, "type": event_type(type(event)), "time": data["timestamp"],
         "subject": str(event.originator_id), "datacontenttype": "application/json",
-        "sequence": str(position), "data": data,
+        "sequence": cloudevent_sequence(position), "data": data,
     }
-
-
-def source_of(app: Any) -> str:
-    log = getattr(app.recorder, "log", None)
-    if log is not None:
-        return log.settings.source
-    name = app.store.env.get("SQLITE_DBNAME")
-    return f"imagetrail/{Path(name).name}" if name else "imagetrail/memory"
 
 
 def known_types(name: str) -> list[str]:
@@ -90,7 +83,7 @@ def tail(s, start, follow, types, poll):
     else:
         raise UsageError(f'invalid --from {quote(start)}: use beginning, end or a position')
     wanted = {t for name in types for t in known_types(name)}
-    source = source_of(app)
+    source = app.source
     try:
         while True:
             page = app.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)

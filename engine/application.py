@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -161,6 +161,12 @@ class ImageTrail(Application):
     def views_path(self) -> str:
         """Where the projections live: beside the store (the Kafka store keys them to its topic)."""
         return getattr(self.recorder, "views_path", None) or self.store.views_path
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The CloudEvents `source` of this store's events: its identity, created once (a
+        memory store is a new store in every process)."""
+        return getattr(self.recorder, "source", None) or f"imagetrail://memory/{uuid4()}"
 
     def repository_for(self, namespace: str, name: str) -> str:
         return f"{self.internal_registry}/{namespace}/{name}"

@@ -41,11 +41,13 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine import chain
 from imagetrail.engine.chain import GENESIS
+from imagetrail.engine.chained_sqlite import SnapshotRecorder, open_datastore
+from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
 from imagetrail.engine.parsing import setting_number
 
 WRITER_ATTEMPTS = 6
@@ -80,7 +82,7 @@ class KafkaSettings:
     replication_factor: int = 1
     min_insync_replicas: int = 1
     security: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # credentials: never printed
-    source: str = ""
+    source: str = ""  # IMAGETRAIL_KAFKA_CE_SOURCE: overrides the CloudEvents source derived from the topic
 
     @property
     def address(self) -> str:
@@ -113,7 +115,7 @@ class KafkaSettings:
                                                    env.get("KAFKA_MIN_INSYNC_REPLICAS"), 1, minimum=1,
                                                    maximum=1000, whole=True)),
             security=tuple((k, v) for k, v in security.items() if v),
-            source=env.get("KAFKA_CE_SOURCE") or f"imagetrail/{topic}",
+            source=env.get("KAFKA_CE_SOURCE") or "",
         )
 
     @property
@@ -323,6 +325,15 @@ class KafkaLog:
     @property
     def views_path(self) -> str:
         return str(self.mirror.path.with_suffix(".views.db"))
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source`: the cluster, the topic, and the topic's id, so a topic
+        deleted and created again under the same name is another source."""
+        if self.settings.source:
+            return self.settings.source
+        cluster_id, topic_id = self.ensure_topic()
+        return f"kafka://{cluster_id}/{self.settings.topic}/{topic_id}"
 
     def ensure_topic(self) -> tuple[str, str]:
         """Create the topic if missing; refuse one whose settings would lose events."""
@@ -540,7 +551,7 @@ class KafkaLog:
             # as the only writer, with LSO == HW, our records take the next offsets in order
             content = chain.content_hash(event.originator_id, event.originator_version, event.topic, event.state)
             previous = chain.link(previous, content, self._next_offset + index + 1)
-            headers = self._headers(event, batch_id, index, len(stored_events), now)
+            headers = self._headers(event, self._next_offset + index + 1, batch_id, index, len(stored_events), now)
             headers += [(HEADER_PREFIX + "content", content.encode()), (HEADER_PREFIX + "chain", previous.encode())]
             futures.append(producer.send(self.settings.topic, partition=0, key=str(event.originator_id).encode(),
                                          value=event.state, headers=headers))
@@ -561,15 +572,16 @@ class KafkaLog:
             raise _OutcomeUnknown()
         return [f.get(timeout=max(self.remaining(), 1.0)).offset + 1 for f in futures]
 
-    def _headers(self, event: StoredEvent, batch_id: str, index: int, size: int,
+    def _headers(self, event: StoredEvent, position: int, batch_id: str, index: int, size: int,
                  now: datetime) -> list[tuple[str, bytes]]:
         timestamp = _event_time(event.state) or now
         return [
             # CloudEvents 1.0 Kafka protocol binding (binary mode)
             ("ce_specversion", b"1.0"),
-            ("ce_id", f"{event.originator_id}/{event.originator_version}".encode()),
+            ("ce_id", cloudevent_id(event.originator_id, event.originator_version).encode()),
             ("ce_type", _cloudevent_type(event.topic).encode()),
-            ("ce_source", self.settings.source.encode()),
+            ("ce_source", self.source.encode()),
+            ("ce_sequence", cloudevent_sequence(position).encode()),  # the Sequence extension
             ("ce_time", timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z").encode()),
             ("ce_subject", str(event.originator_id).encode()),
             ("content-type", b"application/json"),
@@ -720,6 +732,10 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     def views_path(self) -> str:
         return self.log.views_path
 
+    @property
+    def source(self) -> str:
+        return self.log.source
+
     def chained_records(self) -> Iterator[chain.ChainedRecord]:
         return self.log.chained_records()
 
@@ -734,7 +750,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose == "snapshots":  # a cache, like the mirror: never in the event topic
-            recorder = SQLiteAggregateRecorder(SQLiteDatastore(self.log.views_path, lock_timeout=30),
+            recorder = SnapshotRecorder(open_datastore(self.log.views_path),
                                                events_table_name="snapshots")
             recorder.create_table()
             return recorder
@@ -752,7 +768,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
                 tracking_recorder_class = resolve_topic(topic)
             else:
                 tracking_recorder_class = SQLiteTrackingRecorder
-        recorder = tracking_recorder_class(SQLiteDatastore(self.log.views_path, lock_timeout=30))
+        recorder = tracking_recorder_class(open_datastore(self.log.views_path))
         if strtobool(self.env.get("CREATE_TABLE") or "y"):
             recorder.create_table()
         return recorder

@@ -54,9 +54,8 @@ def parse_store(url: str | None) -> StoreConfig:
         path = Path(url[len("sqlite:///") - 1:])
         if not path.is_absolute() or path.name == "":
             raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-               "SQLITE_LOCK_TIMEOUT": "30",
-               "APPLICATION_RECORDER_TOPIC": "imagetrail.engine.chained_sqlite:ChainedSQLiteApplicationRecorder"}
+        env = {"PERSISTENCE_MODULE": "imagetrail.engine.chained_sqlite:Factory", "SQLITE_DBNAME": str(path),
+               "SQLITE_LOCK_TIMEOUT": "30"}
         return StoreConfig(url, env, str(path.with_suffix(".views.db")))
     if url.startswith("kafka://"):
         return _kafka_store(url)

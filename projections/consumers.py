@@ -6,7 +6,7 @@ order, and saves the position after each event:
 
 - a side effect in the consumer's own SQLite database (`self.db`) commits in the same
   transaction as the position: exactly once;
-- any other side effect (a file, a webhook) is at least once; `event_id(event)` gives a
+- any other side effect (a file, a webhook) is at least once; `self.event_id(event)` gives a
   stable idempotence key to make it exactly once on the other side, as `ChangeNotifier` does.
 """
 
@@ -20,13 +20,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from imagetrail.engine.cloudevents import cloudevent_id
 from imagetrail.engine.deployment import Deployment
 from imagetrail.engine.imagestream import ImageStream
 
 
-def event_id(event: Any) -> str:
-    """Unique and stable for an event: the same in every store and every replay."""
-    return f"{event.originator_id}/{event.originator_version}"
+def event_id(event: Any, source: str) -> str:
+    """Unique and stable for an event: the same in every replay, and never the same for two
+    events. Its store's identity (the CloudEvents `source`) is part of it, because the
+    CloudEvents `id` alone repeats across stores: aggregate ids are derived from
+    kind/namespace/name, so two users' stores give different events the same `id`, and one
+    webhook receiving from both would drop the second as a duplicate."""
+    return f"{source}#{cloudevent_id(event.originator_id, event.originator_version)}"
 
 
 class Consumer:
@@ -37,6 +42,10 @@ class Consumer:
         Path(state_path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(state_path, isolation_level=None, timeout=30)
         self.db.execute("CREATE TABLE IF NOT EXISTS consumer_position (name TEXT PRIMARY KEY, position INTEGER)")
+
+    def event_id(self, event: Any) -> str:
+        """The idempotence key of an event of the store this consumer runs on."""
+        return event_id(event, self.app.source)
 
     @property
     def position(self) -> int:
@@ -111,7 +120,7 @@ class ChangeNotifier(Consumer):
                             f"rolled out revision {event.revision} ({images})")
 
     def deliver(self, event: Any, text: str) -> None:
-        key = event_id(event)
+        key = self.event_id(event)
         if self.file:
             if self.last_written == key:  # written just before a crash: do not write it twice
                 return

@@ -14,9 +14,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 
 from imagetrail.engine.aggregate import Aggregate
+from imagetrail.engine.chained_sqlite import SchemaOnce, open_datastore
 from imagetrail.engine.deployment import Deployment, DeploymentState
 from imagetrail.engine.imagestream import ImageStream, ImageStreamState
 from imagetrail.projections import audit
@@ -35,7 +36,7 @@ def _kind_of(event: Any) -> tuple[str, type] | None:
     return None
 
 
-class CurrentStateView(SQLiteTrackingRecorder):
+class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -48,7 +49,12 @@ class CurrentStateView(SQLiteTrackingRecorder):
             " namespace TEXT NOT NULL, stream TEXT NOT NULL, tag TEXT NOT NULL, pull_spec TEXT,"
             " image TEXT, source_kind TEXT, source TEXT, PRIMARY KEY (namespace, stream, tag))",
             *audit.TABLES,
+            "CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)",
         ]
+
+    def schema_complete(self) -> bool:
+        # and the tracking table is eventsourcing's single-row one (its migration marker is there)
+        return super().schema_complete() and self.max_tracking_id(self.table_migration_identifier) is not None
 
     # -- writing --------------------------------------------------------------------------
 
@@ -108,9 +114,26 @@ class CurrentStateView(SQLiteTrackingRecorder):
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
-            for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions"):
-                c.execute(f"DELETE FROM {table}")
-            c.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
+            self._clear(c)
+
+    def _clear(self, c: SQLiteCursor) -> None:
+        for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions"):
+            c.execute(f"DELETE FROM {table}")
+        c.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
+
+    def schema_version(self) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT MAX(version) FROM view_schema")
+            return c.fetchone()[0]
+
+    def upgrade(self, version: int) -> None:
+        """Empty a view written by another schema version (the next catch-up rebuilds it)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT MAX(version) FROM view_schema")
+            if c.fetchone()[0] != version:  # not done meanwhile by another process
+                self._clear(c)
+                c.execute("DELETE FROM view_schema")
+                c.execute("INSERT INTO view_schema VALUES (?)", (version,))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -180,7 +203,16 @@ class CurrentStateView(SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT id, kind, namespace, name, version, state FROM objects ORDER BY id")
             objects = [dict(r, state=json.loads(r["state"])) for r in c.fetchall()]
-        return {"objects": objects, "tags": self.tag_map()}
+            audit_rows = {}
+            for table, key in AUDIT_KEYS.items():
+                c.execute(f"SELECT * FROM {table} ORDER BY {key}")
+                audit_rows[table] = [dict(r) for r in c.fetchall()]
+        return {"objects": objects, "tags": self.tag_map(), **audit_rows}
+
+
+# the audit tables, each with its primary key (so a dump lists rows in one order)
+AUDIT_KEYS = {"audit_events": "position", "tag_changes": "position", "image_changes": "position, container",
+              "object_versions": "kind, namespace, name, version"}
 
 
 def _state_class(kind: str) -> type:
@@ -193,17 +225,10 @@ VIEW_SCHEMA = 3
 
 
 def open_view(path: str) -> CurrentStateView:
-    view = CurrentStateView(SQLiteDatastore(db_name=path, lock_timeout=30))
+    view = CurrentStateView(open_datastore(path))
     view.create_table()
-    with view.datastore.transaction(commit=True) as c:
-        c.execute("CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)")
-        c.execute("SELECT MAX(version) FROM view_schema")
-        version = c.fetchone()[0]
-    if version != VIEW_SCHEMA:
-        view.clear()
-        with view.datastore.transaction(commit=True) as c:
-            c.execute("DELETE FROM view_schema")
-            c.execute("INSERT INTO view_schema VALUES (?)", (VIEW_SCHEMA,))
+    if view.schema_version() != VIEW_SCHEMA:
+        view.upgrade(VIEW_SCHEMA)
     return view
 
 

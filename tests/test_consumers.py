@@ -14,12 +14,12 @@ from imagetrail.engine.application import ImageTrail
 from imagetrail.engine.imagestream import ImageStream
 from imagetrail.engine.resolver import Resolver
 from imagetrail.engine.stores import parse_store
-from imagetrail.projections.consumers import Consumer, event_id
+from imagetrail.projections.consumers import Consumer
 
 
 def expected_ids(it) -> list[str]:
     events = [json.loads(line) for line in it("events tail").out.splitlines()]
-    return [e["id"] for e in events if e["type"].endswith((".TagMoved", ".RolledOut"))]
+    return [f"{e['source']}#{e['id']}" for e in events if e["type"].endswith((".TagMoved", ".RolledOut"))]
 
 
 def written_ids(path) -> list[str]:
@@ -71,7 +71,7 @@ class CountingConsumer(Consumer):
         self.db.execute("CREATE TABLE IF NOT EXISTS moves (id TEXT PRIMARY KEY, tag TEXT)")
 
     def on_TagMoved(self, event, position):  # noqa: N802
-        self.db.execute("INSERT INTO moves VALUES (?, ?)", (event_id(event), event.tag))
+        self.db.execute("INSERT INTO moves VALUES (?, ?)", (self.event_id(event), event.tag))
         if position == self.fail_at:
             raise RuntimeError("crash after the side effect, before the position is saved")
 

@@ -114,7 +114,7 @@ producer = log._new_producer()   # takes the shared transactional id, as every w
 producer.begin_transaction()
 event = StoredEvent(uuid.uuid4(), 1, "imagetrail.engine.imagestream:ImageStream.Created", b"{}")
 producer.send(topic, partition=0, key=str(event.originator_id).encode(), value=event.state,
-              headers=log._headers(event, "half-written", 0, 2, datetime.now(timezone.utc))).get(timeout=10)
+              headers=log._headers(event, 1, "half-written", 0, 2, datetime.now(timezone.utc))).get(timeout=10)
 os.kill(os.getpid(), signal.SIGKILL)   # dies with its transaction open: one record of two sent
 """
 

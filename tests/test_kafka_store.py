@@ -271,7 +271,9 @@ def test_records_carry_cloudevents_headers_and_the_event_json(kafka_app, kafka_b
     headers = dict(records[1].headers)
     assert headers["ce_specversion"] == b"1.0"
     assert headers["ce_type"] == b"dev.imagetrail.ImageStream.TagMoved"
-    assert headers["ce_source"] == f"imagetrail/{kafka_app.recorder.log.settings.topic}".encode()
+    cluster_id, topic_id = kafka_app.recorder.log.ensure_topic()
+    assert headers["ce_source"] == f"kafka://{cluster_id}/{kafka_app.recorder.log.settings.topic}/{topic_id}".encode()
+    assert headers["ce_sequence"] == f"{records[1].offset + 1:020d}".encode()  # the position, as events tail has it
     assert headers["ce_subject"] == records[1].key
     assert headers["ce_id"] == records[1].key + b"/2"
     assert headers["imagetrail_originator_version"] == b"2"
