@@ -51,7 +51,8 @@ def parse_store(url: str | None) -> StoreConfig:
     if url.startswith("sqlite:"):
         if not url.startswith("sqlite:///"):
             raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
-        path = Path(url[len("sqlite:///") - 1:])
+        # sqlite:///abs and SQLAlchemy's sqlite:////abs name the same file; POSIX keeps a leading "//"
+        path = Path("/" + url[len("sqlite:///"):].lstrip("/"))
         if not path.is_absolute() or path.name == "":
             raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
         env = {"PERSISTENCE_MODULE": "imagetrail.engine.chained_sqlite:Factory", "SQLITE_DBNAME": str(path),

@@ -48,3 +48,8 @@ def test_credentials_never_reach_error_messages(monkeypatch, tmp_path):
     message = str(KafkaLog(settings).unavailable("an admin connection"))
     assert "127.0.0.1:1" in message and "s3cret" not in message
     assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///srv/it/events.db", "sqlite:////srv/it/events.db"])
+def test_sqlite_urls_with_three_or_four_slashes_name_the_same_absolute_file(url):
+    assert parse_store(url).env["SQLITE_DBNAME"] == "/srv/it/events.db"
