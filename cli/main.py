@@ -72,12 +72,25 @@ class Session:
     def _open(self, *, create: bool) -> ImageTrail:
         if self._app is None:
             store = parse_store(self.store_url)
-            store.prepare(create=create)
+            created = store.prepare(create=create)
             try:
                 self._app = ImageTrail(store, Resolver.from_file(self.mirror, live=not self.offline))
             except sqlite3.DatabaseError as e:  # --store names a file that is no SQLite database
                 raise UsageError(f"invalid store {quote(store.url)}: {e}") from None
+            finally:
+                if created:
+                    self._discard_unless_written(store, created)
         return self._app
+
+    def _discard_unless_written(self, store, created) -> None:
+        """Only a write creates a store: if the command that created it fails (or writes nothing),
+        the empty store goes when the command ends."""
+        def discard() -> None:
+            if self._app is None or not self._app.recorder.max_notification_id():
+                store.discard(created)
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.find_root().call_on_close(discard)
 
     @cached_property
     def _view(self) -> CurrentStateView:

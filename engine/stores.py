@@ -17,26 +17,40 @@ class StoreConfig:
     env: dict[str, str]
     views_path: str  # the SQLite file holding projections (":memory:" for memory://)
 
-    def prepare(self, *, create: bool) -> None:
+    def prepare(self, *, create: bool) -> list[Path]:
         """Before opening: a write may create an SQLite store (and its directory); a read of a
-        store that does not exist is refused, creating nothing (no directory, no .db, no views)."""
+        store that does not exist is refused, creating nothing (no directory, no .db, no views).
+        Returns what opening will create, for `discard` when the command then writes nothing."""
         name = self.env.get("SQLITE_DBNAME")
         if not name:
-            return
+            return []
         path = Path(name)
         try:
             if path.is_file():
-                return
+                return []
             if path.exists():
                 raise UsageError(f"invalid store {quote(self.url)}: {path} is not a file")
         except OSError as e:  # a name too long for the file system, a path through a file, …
             raise UsageError(f"invalid store {quote(self.url)}: {e.strerror}") from None
         if not create:
             raise NotFound(f"no store at {path}: nothing has been recorded yet (a write command creates it)")
+        missing = [d for d in reversed(path.parents) if not d.exists()]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
+        files = [Path(f"{p}{suffix}") for p in (path, Path(self.views_path)) for suffix in ("", "-wal", "-shm")]
+        return files + list(reversed(missing))
+
+    @staticmethod
+    def discard(created: list[Path]) -> None:
+        """Remove a store this command created but wrote nothing to: a failed first write leaves
+        no empty store behind (files first, then the directories made for them)."""
+        for p in created:
+            try:
+                p.rmdir() if p.is_dir() else p.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def default_store_url() -> str:

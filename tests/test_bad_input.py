@@ -216,6 +216,18 @@ def test_a_read_of_a_store_that_does_not_exist_creates_nothing(imagetrail, tmp_p
     assert "keycloak" in imagetrail(f"--store sqlite://{store} get is").out
 
 
+@pytest.mark.sqlite_only
+def test_a_first_write_that_fails_leaves_no_store_behind(imagetrail, tmp_path):
+    store = tmp_path / "new" / "dir" / "x.db"
+    for command in ("create deployment Bad_x --image nginx", f"tag {KEYCLOAK}:20.0.2 Keycloak:1",
+                    "apply -f /nonexistent.yaml", "rollout pause deployment/web"):
+        imagetrail.fails(f"--store sqlite://{store} {command}")
+        assert not (tmp_path / "new").exists(), command
+    imagetrail(f"--store sqlite://{store} create deployment web --image quay.io/a/b@sha256:{'a' * 64}")
+    imagetrail.fails(f"--store sqlite://{store} create deployment Bad_x --image nginx")
+    assert "web" in imagetrail(f"--store sqlite://{store} get deploy").out  # a store with events stays
+
+
 def test_container_names_are_sanitised_as_kubectl_does(keycloak):
     """kubectl create deployment turns '.' and '_' into '-' and adds a random suffix (sanitizeAndUniquify)."""
     import re
