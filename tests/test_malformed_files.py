@@ -2,6 +2,7 @@
 of a valid ImageStream and Deployment, YAML tags, bytes that are not UTF-8, and deep nesting.
 Each must give exit 1 or 2, exactly one `error:` line on stderr (never `unexpected`), and no write."""
 
+import os
 import copy
 import json
 
@@ -101,7 +102,8 @@ def broken_bytes(draw) -> bytes:
     return good[: draw(st.integers(1, len(good) - 1))] + b"\x07"
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("IMAGETRAIL_GENERATED_EXAMPLES", "100")), deadline=None,
+          suppress_health_check=list(HealthCheck))
 @given(data=st.one_of(wrongly_typed(), broken_bytes()), verb=st.sampled_from(["apply", "import"]))
 def test_a_malformed_file_is_one_clear_error_and_writes_nothing(imagetrail, tmp_path, data, verb):
     path = tmp_path / "bad"
