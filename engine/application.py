@@ -805,14 +805,14 @@ class ImageTrail(Application):
         if unknown:
             raise UsageError(f"deployment.apps/{m.name}: adding containers ({', '.join(unknown)}) is not supported; "
                              "delete and re-create the Deployment")
-        deployment.set_triggers_annotation(triggers)
+        deployment.set_triggers_annotation(triggers, imported=imported)
         if imported:
             wanted = {c: img for c, img in wanted.items()
                       if img != deployment.state.imported_images.get(c) and not self._trigger_owns(uow, deployment, c)}
         changed = {c: self.resolve_image_name(uow, m.namespace, img) for c, img in wanted.items()
                    if img != current[c]}
         deployment.set_images(changed, Cause(kind="bootstrap" if imported else "apply"))
-        deployment.set_paused(m.paused)
+        deployment.set_paused(m.paused, imported=imported)
         self.reindex_triggers(uow, deployment, before)
         return f"deployment.apps/{m.name} {'configured' if deployment.version != version else 'unchanged'}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -63,6 +63,8 @@ class DeploymentState(Model):
     # the images the last `import -f` of a cluster dump recorded, by container: the same dump
     # imported again leaves a container alone that has moved on since
     imported_images: dict[str, str] = Field(default_factory=dict)
+    # the same for the pause and the triggers annotation ("paused", "triggers"; absent: never imported)
+    imported_settings: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def revision(self) -> int:
@@ -159,6 +161,8 @@ class Deployment(Aggregate[DeploymentState]):
             )
             if self.imported:
                 state.imported_images = state.template_images
+                state.imported_settings = {"paused": self.paused,
+                                           "triggers": self.annotations.get(TRIGGERS_ANNOTATION)}
             if not self.paused:
                 state.revisions.append(Revision(number=1, images=state.template_images,
                                                 change_cause=self.change_cause, timestamp=self.timestamp))
@@ -192,8 +196,11 @@ class Deployment(Aggregate[DeploymentState]):
         """The triggers annotation's raw value (None removes the annotation)."""
 
         annotation: str | None
+        imported: bool = False  # set by `import -f` from a cluster dump
 
         def evolve(self, state: DeploymentState) -> None:
+            if self.imported:
+                state.imported_settings["triggers"] = self.annotation
             if self.annotation is None:
                 state.annotations.pop(TRIGGERS_ANNOTATION, None)
             else:
@@ -201,9 +208,12 @@ class Deployment(Aggregate[DeploymentState]):
 
     class PauseSet(Aggregate.Event):
         paused: bool
+        imported: bool = False  # set by `import -f` from a cluster dump
 
         def evolve(self, state: DeploymentState) -> None:
             state.paused = self.paused
+            if self.imported:
+                state.imported_settings["paused"] = self.paused
 
     # -- commands ---------------------------------------------------------------------
 
@@ -266,10 +276,12 @@ class Deployment(Aggregate[DeploymentState]):
         self.set_images(changes, Cause(kind="rollback"))
         return changes
 
-    def set_triggers_annotation(self, annotation: str | None) -> bool:
+    def set_triggers_annotation(self, annotation: str | None, *, imported: bool = False) -> bool:
+        if imported and self.state.imported_settings.get("triggers", ...) == annotation:
+            return False  # the dump says what the last import said: a change made since stands
         if self.state.triggers_annotation == annotation:
             return False
-        self.trigger_event(self.TriggersSet, annotation=annotation)
+        self.trigger_event(self.TriggersSet, annotation=annotation, imported=imported)
         return True
 
     def pause(self) -> None:
@@ -282,9 +294,11 @@ class Deployment(Aggregate[DeploymentState]):
             raise ImagetrailError(f'deployments.apps {quote(self.name)} is not paused')
         self.trigger_event(self.PauseSet, paused=False)
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool, *, imported: bool = False) -> None:
+        if imported and self.state.imported_settings.get("paused") == paused:
+            return  # the dump says what the last import said: a pause or resume since stands
         if self.state.paused != paused:
-            self.trigger_event(self.PauseSet, paused=paused)
+            self.trigger_event(self.PauseSet, paused=paused, imported=imported)
 
     def follow_triggers(self, resolve: TagResolver, cause_for: CauseFinder) -> bool:
         """The image trigger controller's reaction (§12.4), from the latest state.

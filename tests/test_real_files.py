@@ -340,3 +340,22 @@ def test_bytes_that_are_not_utf8_are_refused(imagetrail, tmp_path):
     path.write_bytes(data)
     assert imagetrail.fails(f"apply -f {path}").err == (f"error: {path} is not UTF-8 text: byte 0xe9 at offset "
                                                         f"{data.index(0xe9)} cannot be decoded; save the file as UTF-8\n")
+
+
+def test_reimporting_a_dump_leaves_a_pause_and_trigger_change_made_since_alone(keycloak, tmp_path):
+    dump = write(tmp_path, "dump.yaml", keycloak("get is keycloak -o yaml").out + "---\n"
+                 + keycloak("get deployment mykeycloak -o yaml").out)
+    other = f"--store sqlite:///{tmp_path}/other.db"
+    keycloak(f"import -f {dump} {other}")
+    keycloak(f"rollout pause deployment/mykeycloak {other}")
+    keycloak(f"set triggers deployment/mykeycloak --from-image keycloak:20 --containers keycloak --manual {other}")
+    changed = keycloak(f"get deployment mykeycloak -o json {other}").json()
+    count = keycloak(f"events tail {other}").out.count("\n")
+    assert "deployment.apps/mykeycloak unchanged" in keycloak(f"import -f {dump} {other}").out
+    assert keycloak(f"events tail {other}").out.count("\n") == count
+    assert keycloak(f"get deployment mykeycloak -o json {other}").json() == changed
+    keycloak(f"rollout resume deployment/mykeycloak {other}")
+    head, _, deployment = dump.read_text().rpartition("\nspec:\n")  # the Deployment's spec comes last
+    paused = write(tmp_path, "paused.yaml", f"{head}\nspec:\n  paused: true\n{deployment}")
+    assert "deployment.apps/mykeycloak configured" in keycloak(f"import -f {paused} {other}").out  # a newer dump wins
+    assert keycloak(f"get deployment mykeycloak -o json {other}").json()["spec"]["paused"] is True
