@@ -49,6 +49,7 @@ from imagetrail.engine.chain import GENESIS
 from imagetrail.engine.chained_sqlite import SnapshotRecorder, open_datastore
 from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
 from imagetrail.engine.parsing import setting_number
+from imagetrail.engine.errors import NotFound
 
 WRITER_ATTEMPTS = 6
 MIRROR_FORMAT = "v2"  # bump when the mirror's tables change: an old cache is left and rebuilt
@@ -83,6 +84,7 @@ class KafkaSettings:
     min_insync_replicas: int = 1
     security: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # credentials: never printed
     source: str = ""  # IMAGETRAIL_KAFKA_CE_SOURCE: overrides the CloudEvents source derived from the topic
+    create_topic: bool = field(default=True, compare=False)  # reads never create the topic
 
     @property
     def address(self) -> str:
@@ -116,6 +118,7 @@ class KafkaSettings:
                                                    maximum=1000, whole=True)),
             security=tuple((k, v) for k, v in security.items() if v),
             source=env.get("KAFKA_CE_SOURCE") or "",
+            create_topic=(env.get("KAFKA_CREATE_TOPIC") or "1") == "1",
         )
 
     @property
@@ -278,6 +281,7 @@ class KafkaLog:
         self._local = threading.local()  # the current operation's deadline, per thread
         self.caught_up_at = 0.0
         self.writer = f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}"
+        self.may_create = True
 
     # errors ---------------------------------------------------------------------------------
 
@@ -351,7 +355,10 @@ class KafkaLog:
         with contextlib.closing(admin):
             cluster_id = self._call("describe cluster", admin.describe_cluster)["cluster_id"]
             described = self._call("describe topics", admin.describe_topics, [s.topic])[0]
-            if described["error_code"] == 3:  # UNKNOWN_TOPIC_OR_PARTITION
+            if described["error_code"] == 3 and not self.may_create:  # UNKNOWN_TOPIC_OR_PARTITION
+                raise NotFound(f"no topic {s.topic} at {s.address}: nothing has been recorded yet "
+                               "(a write command creates it)")
+            if described["error_code"] == 3:
                 configs = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1",
                            "min.insync.replicas": str(s.min_insync_replicas),
                            "unclean.leader.election.enable": "false"}
@@ -747,6 +754,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
         super().__init__(env)
         self.settings = KafkaSettings.from_env(self.env)
         self.log = KafkaLog.for_settings(self.settings)
+        self.log.may_create = self.settings.create_topic  # the log is shared; the command opening it decides
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose == "snapshots":  # a cache, like the mirror: never in the event topic

@@ -21,6 +21,9 @@ class StoreConfig:
         """Before opening: a write may create an SQLite store (and its directory); a read of a
         store that does not exist is refused, creating nothing (no directory, no .db, no views).
         Returns what opening will create, for `discard` when the command then writes nothing."""
+        if "KAFKA_TOPIC" in self.env:  # the topic is created on first use, by a write only
+            self.env["KAFKA_CREATE_TOPIC"] = "1" if create else "0"
+            return []
         name = self.env.get("SQLITE_DBNAME")
         if not name:
             return []

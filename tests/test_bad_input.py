@@ -216,6 +216,27 @@ def test_a_read_of_a_store_that_does_not_exist_creates_nothing(imagetrail, tmp_p
     assert "keycloak" in imagetrail(f"--store sqlite://{store} get is").out
 
 
+@pytest.mark.kafka_only
+def test_a_read_of_a_topic_that_does_not_exist_creates_nothing(imagetrail):
+    from kafka import KafkaConsumer
+
+    def topics() -> set:
+        consumer = KafkaConsumer(bootstrap_servers=imagetrail.kafka)
+        try:
+            return consumer.topics()
+        finally:
+            consumer.close()
+
+    for command in ("get is", "history keycloak:20", "log", "events tail", "verify"):
+        result = imagetrail.fails(command)
+        assert result.err == (f"error: no topic {imagetrail.topic} at {imagetrail.kafka}: nothing has been "
+                              "recorded yet (a write command creates it)\n"), command
+        assert imagetrail.topic not in topics(), command
+    imagetrail(f"tag {KEYCLOAK}:20.0.2 keycloak:20")  # a write creates it
+    assert imagetrail.topic in topics()
+    assert "keycloak" in imagetrail("get is").out
+
+
 @pytest.mark.sqlite_only
 def test_a_first_write_that_fails_leaves_no_store_behind(imagetrail, tmp_path):
     store = tmp_path / "new" / "dir" / "x.db"
