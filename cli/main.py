@@ -94,7 +94,7 @@ class Session:
 
     @cached_property
     def _view(self) -> CurrentStateView:
-        return open_view(self.app.views_path)
+        return open_view(self.app.views_path, self.app.source)
 
     @property
     def view(self) -> CurrentStateView:

@@ -50,6 +50,8 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
             " image TEXT, source_kind TEXT, source TEXT, PRIMARY KEY (namespace, stream, tag))",
             *audit.TABLES,
             "CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)",
+            # the store this view was built from: a view left beside another store is emptied
+            "CREATE TABLE IF NOT EXISTS view_store (source TEXT NOT NULL)",
         ]
 
     def schema_complete(self) -> bool:
@@ -134,6 +136,24 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
                 self._clear(c)
                 c.execute("DELETE FROM view_schema")
                 c.execute("INSERT INTO view_schema VALUES (?)", (version,))
+
+    def bind(self, source: str) -> None:
+        """Tie the view to its store; a view built from another store (its file deleted and
+        created again, say) is emptied, and the next catch-up rebuilds it."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT source FROM view_store")
+            row = c.fetchone()
+        if row is not None and row[0] == source:
+            return
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT source FROM view_store")
+            row = c.fetchone()
+            if row is not None and row[0] == source:  # bound meanwhile by another process
+                return
+            if row is not None:
+                self._clear(c)
+            c.execute("DELETE FROM view_store")
+            c.execute("INSERT INTO view_store VALUES (?)", (source,))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -224,11 +244,14 @@ def _state_class(kind: str) -> type:
 VIEW_SCHEMA = 3
 
 
-def open_view(path: str) -> CurrentStateView:
+def open_view(path: str, source: str | None = None) -> CurrentStateView:
+    """The view at PATH; with the store's `source`, emptied if it was built from another store."""
     view = CurrentStateView(open_datastore(path))
     view.create_table()
     if view.schema_version() != VIEW_SCHEMA:
         view.upgrade(VIEW_SCHEMA)
+    if source is not None:
+        view.bind(source)
     return view
 
 

@@ -1,5 +1,7 @@
 """The current-state projection: incremental equals rebuilt, exactly once, and reads come from it."""
 
+import pytest
+
 from conftest import KEYCLOAK
 
 from imagetrail.engine.application import ImageTrail
@@ -99,3 +101,14 @@ def test_overlapping_pages_from_concurrent_readers_apply_each_event_once(tmp_pat
     CurrentState(shared).process_batch(pairs[created:-2], Tracking(app.name, notes[-3].id))
     CurrentState(shared).process_batch(pairs[created:], Tracking(app.name, notes[-1].id))
     assert shared.dump() == expected.dump()
+
+
+@pytest.mark.sqlite_only
+def test_a_view_left_beside_a_new_store_is_rebuilt_from_that_store(imagetrail, tmp_path):
+    imagetrail(f"create istag keycloak:20.0.2 --from-image {KEYCLOAK}:20.0.2")
+    assert "keycloak" in imagetrail("get is").out           # the view now holds keycloak
+    for leftover in tmp_path.glob("store.db*"):              # the store goes; its .views.db stays
+        leftover.unlink()
+    imagetrail(f"create istag web:1 --from-image {KEYCLOAK}:20.0.3")
+    names = [line.split()[0] for line in imagetrail("get is").out.splitlines()[1:]]
+    assert names == ["web"]
