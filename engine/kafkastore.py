@@ -573,9 +573,11 @@ class KafkaLog:
             error = outcome[0]
             if _fenced(error):
                 raise error
-            if isinstance(error, kafka.errors.KafkaError) and not isinstance(error, kafka.errors.KafkaTimeoutError):
+            if _definitive(error):
                 _try(producer.abort_transaction)
                 raise OperationalError(f"Kafka rejected the write: {type(error).__name__}: {error}")
+            # a timeout, a retriable error or the broker's UNKNOWN_SERVER_ERROR (seen under six
+            # writers fencing each other): the commit may have happened, so the log decides
             raise _OutcomeUnknown()
         return [f.get(timeout=max(self.remaining(), 1.0)).offset + 1 for f in futures]
 
@@ -636,6 +638,14 @@ def _fenced(error: BaseException) -> bool:
     errors = _kafka().errors
     return isinstance(error, (errors.ProducerFencedError, errors.InvalidProducerEpochError)) or (
         isinstance(error, errors.KafkaError) and ("ProducerFenced" in str(error) or "InvalidProducerEpoch" in str(error)))
+
+
+def _definitive(error: BaseException) -> bool:
+    """A commit error that says the transaction did not commit (authorization, invalid state, …)."""
+    errors = _kafka().errors
+    return (isinstance(error, errors.KafkaError) and not isinstance(error, errors.KafkaTimeoutError)
+            and not getattr(error, "retriable", False)
+            and not isinstance(error, errors.UnknownError) and "UnknownError" not in str(error))
 
 
 def _unreachable_errors() -> tuple[type[BaseException], ...]:
