@@ -9,9 +9,9 @@ import threading
 
 import click
 
-from imagetrail.engine.controller import DEFAULT_PER_MINUTE, ScheduledImportController
+from imagetrail.engine.service.scheduled_imports import DEFAULT_PER_MINUTE, ScheduledImportController
 from imagetrail.cli.params import Whole
-from imagetrail.engine.parsing import parse_go_duration
+from imagetrail.engine.domain.parsing import parse_go_duration
 
 
 def parse_interval(value: str) -> float:

@@ -10,15 +10,15 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-from imagetrail.engine.aggregate import DomainEvent
-from imagetrail.engine.cloudevents import cloudevent_id, cloudevent_sequence
-from imagetrail.engine.deployment import Deployment
-from imagetrail.engine.errors import UsageError
+from imagetrail.engine.domain.aggregate import DomainEvent
+from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence
+from imagetrail.engine.domain.deployment import Deployment
+from imagetrail.engine.domain.errors import UsageError
 from imagetrail.cli.params import Seconds
-from imagetrail.engine.parsing import is_integer, parse_int
-from imagetrail.engine.references import quote
-from imagetrail.engine.imagestream import ImageStream
-from imagetrail.engine.watchers import StreamWatchers
+from imagetrail.engine.domain.parsing import is_integer, parse_int
+from imagetrail.engine.domain.references import quote
+from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.engine.domain.watchers import StreamWatchers
 
 AGGREGATES = (ImageStream, Deployment, StreamWatchers)
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from imagetrail.engine.errors import UsageError
-from imagetrail.engine.references import (
+from imagetrail.engine.domain.errors import UsageError
+from imagetrail.engine.domain.references import (
     ReferenceError,
     parse_istag_name,
     validate_namespace,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from imagetrail.engine.parsing import INT64_MAX, ValueRejected, parse_int, parse_seconds
-from imagetrail.engine.references import quote
+from imagetrail.engine.domain.parsing import INT64_MAX, ValueRejected, parse_int, parse_seconds
+from imagetrail.engine.domain.references import quote
 
 
 class Whole(click.ParamType):

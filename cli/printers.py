@@ -20,8 +20,8 @@ import yaml
 
 from imagetrail.cli.describe import human_duration
 from imagetrail.cli.jsonpath import JSONPathError, find, go_sprint, parse, render
-from imagetrail.engine.errors import UsageError
-from imagetrail.engine.references import quote
+from imagetrail.engine.domain.errors import UsageError
+from imagetrail.engine.domain.references import quote
 
 FORMATS = ("json, yaml, name, wide, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE, jsonpath-file=FILE, "
            "custom-columns=SPEC, custom-columns-file=FILE")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from imagetrail.engine.application import ImageTrail
-from imagetrail.engine.deployment import Deployment
-from imagetrail.engine.imagestream import ImageStream
+from imagetrail.engine.service.application import ImageTrail
+from imagetrail.engine.domain.deployment import Deployment
+from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.projections.views import CurrentStateView
 
 AGGREGATES = {"imagestream": ImageStream, "deployment": Deployment}

@@ -13,8 +13,8 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
-from imagetrail.engine.deployment import Deployment
-from imagetrail.engine.imagestream import ImageStream, ImageStreamState
+from imagetrail.engine.domain.deployment import Deployment
+from imagetrail.engine.domain.imagestream import ImageStream, ImageStreamState
 
 TABLES = [
     # one row per event: the audit log that `imagetrail log` filters

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from imagetrail.engine.cloudevents import cloudevent_id
-from imagetrail.engine.deployment import Deployment
-from imagetrail.engine.imagestream import ImageStream
+from imagetrail.engine.domain.cloudevents import cloudevent_id
+from imagetrail.engine.domain.deployment import Deployment
+from imagetrail.engine.domain.imagestream import ImageStream
 
 
 def event_id(event: Any, source: str) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from imagetrail.engine.deployment import DeploymentState
-from imagetrail.engine.imagestream import ImageStreamState
-from imagetrail.engine.model import TagEvent, TagHistory, TagReference
+from imagetrail.engine.domain.deployment import DeploymentState
+from imagetrail.engine.domain.imagestream import ImageStreamState
+from imagetrail.engine.domain.model import TagEvent, TagHistory, TagReference
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 

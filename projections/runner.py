@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from eventsourcing.persistence import Tracking
 
-from imagetrail.engine.application import ImageTrail
+from imagetrail.engine.service.application import ImageTrail
 from imagetrail.projections.views import CurrentState, CurrentStateView
 
 PAGE = 500

@@ -16,10 +16,10 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 
-from imagetrail.engine.aggregate import Aggregate
-from imagetrail.engine.chained_sqlite import SchemaOnce, open_datastore
-from imagetrail.engine.deployment import Deployment, DeploymentState
-from imagetrail.engine.imagestream import ImageStream, ImageStreamState
+from imagetrail.engine.domain.aggregate import Aggregate
+from imagetrail.engine.adapters.sqlite import SchemaOnce, open_datastore
+from imagetrail.engine.domain.deployment import Deployment, DeploymentState
+from imagetrail.engine.domain.imagestream import ImageStream, ImageStreamState
 from imagetrail.projections import audit
 
 KINDS: dict[type, tuple[str, type]] = {

@@ -37,9 +37,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from imagetrail.engine.application import ImageTrail
-    from imagetrail.engine.resolver import Resolver
-    from imagetrail.engine.stores import parse_store
+    from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.adapters.registry.resolver import Resolver
+    from imagetrail.engine.adapters.store_urls import parse_store
     from imagetrail.projections.runner import catch_up, rebuild
     from imagetrail.projections.views import open_view
 

@@ -40,10 +40,10 @@ def main() -> None:
     parser.add_argument("--store")
     args = parser.parse_args()
 
-    from imagetrail.engine.application import ImageTrail
-    from imagetrail.engine.registry import RegistryClient
-    from imagetrail.engine.resolver import Resolver
-    from imagetrail.engine.stores import parse_store
+    from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.adapters.registry.client import RegistryClient
+    from imagetrail.engine.adapters.registry.resolver import Resolver
+    from imagetrail.engine.adapters.store_urls import parse_store
 
     work = tempfile.mkdtemp(prefix="imagetrail-bench-")
     store = args.store or f"sqlite:///{work}/controller.db"

@@ -36,9 +36,9 @@ def broker(given: str | None) -> str:
 
 
 def app_on(store: str):
-    from imagetrail.engine.application import ImageTrail
-    from imagetrail.engine.resolver import Resolver
-    from imagetrail.engine.stores import parse_store
+    from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.adapters.registry.resolver import Resolver
+    from imagetrail.engine.adapters.store_urls import parse_store
 
     return ImageTrail(parse_store(store), Resolver())
 

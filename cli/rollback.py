@@ -1,0 +1,196 @@
+"""`rollback`: move tags back to where they were, with every trigger reaction, or only show the plan."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from imagetrail.engine.domain.errors import UsageError
+from imagetrail.cli.names import istag_name
+from imagetrail.cli.params import Whole
+from imagetrail.engine.domain.parsing import INT32_MAX
+from imagetrail.engine.domain.references import one_line, quote
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option("--to-position", help="Restore what the tag had at this log position.")
+@click.option("--to-time", help="Restore what the tag had at this time (RFC 3339, or a duration ago: 2h).")
+@click.option("--steps", type=Whole(1, INT32_MAX), help="Restore the image the tag had N changes ago.")
+@click.option("--to-revision", type=Whole(1, INT32_MAX),
+              help="Restore the tag's revision K: its K-th change, oldest first (REV in imagetrail history).")
+@click.option("--all", "all_tags", is_flag=True, help="Every tag of the namespace (with --to-time or --to-position).")
+@click.option("--restore-spec", is_flag=True,
+              help="Restore the tag's spec as it was (e.g. the alias), not the digest; it resolves anew.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
+@click.option("-o", "--output", type=click.Choice(["json"]),
+              help="json: the plan as one JSON document (tags, scheduled imports, each Deployment's fate).")
+@click.pass_obj
+def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, restore_spec, dry_run, reason, output):
+    """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
+    events: history is never rewritten.
+
+    The tag is pinned to that exact digest, so scheduled import and alias following stop
+    and automation cannot move it forward again. Deployments that follow the tag roll back
+    in the same atomic write. The plan comes first; --dry-run prints only the plan.
+    """
+    from dataclasses import asdict
+
+    from imagetrail.engine.service.application import RollbackTarget
+
+    if sum(x is not None for x in (to_position, to_time, steps, to_revision)) != 1:
+        raise UsageError("give exactly one of --to-position, --to-time, --steps or --to-revision")
+    if all_tags == bool(target):
+        raise UsageError("give IS:TAG, or --all for every tag of the namespace")
+    if all_tags and (steps is not None or to_revision is not None):
+        raise UsageError("--all needs --to-time or --to-position: --steps and --to-revision count one tag's changes")
+    position = None
+    if to_position is not None:
+        position = s.log_position(to_position, "--to-position", by_time=False)
+    if to_time is not None:
+        position = s.log_position(to_time, "--to-time", by_time=True)
+    if restore_spec:
+        if all_tags or steps is not None or to_revision is not None:
+            raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
+        return _restore_spec(s, target, position, dry_run, reason, output)
+    if all_tags:
+        tags = [(st.name, tag) for st in s.view.list("imagestream", s.namespace) for tag in sorted(st.status_tags)]
+    else:
+        if ":" not in target or "/" in target:
+            raise UsageError(f'{quote(target)} must be IS:TAG')
+        stream, tag = istag_name(s.namespace, target)
+        if s.view.get("imagestream", s.namespace, stream) is None:
+            raise UsageError(f"imagestreams.image.openshift.io {quote(stream)} not found")
+        tags = [(stream, tag)]
+    targets, skipped = [], []
+    for stream, tag in tags:
+        changes = s.view.tag_history(s.namespace, stream, tag)
+        if to_revision is not None:
+            if to_revision > len(changes):
+                raise UsageError(f"{stream}:{tag} has {len(changes)} revisions (see imagetrail history {stream}:{tag})")
+            chosen = changes[len(changes) - to_revision]
+            at = chosen["position"]
+        elif steps is not None:
+            if steps >= len(changes):
+                raise UsageError(f"{stream}:{tag} has only {len(changes) - 1} earlier positions "
+                                 f"(see imagetrail history {stream}:{tag})")
+            chosen, at = changes[steps], changes[steps]["position"]
+        else:
+            chosen, at = next((c for c in changes if c["position"] <= position), None), position
+        if chosen is None or chosen["new_image"] is None:
+            if not all_tags:
+                raise UsageError(f"{stream}:{tag} had no image at position {at} (see imagetrail history {stream}:{tag})")
+            skipped.append(f"{stream}:{tag}")
+            continue
+        targets.append(RollbackTarget(stream, tag, chosen["new_image"], chosen["new_pull_spec"], at))
+    if not targets:
+        raise UsageError(f"no tag of namespace {s.namespace} had an image at position {position}")
+    outcome = (s.app if dry_run else s.writer).rollback(
+        s.namespace, targets, dry_run=dry_run, bystanders=_deployment_names(s), actor=s.actor, reason=reason)
+    position = max(t.position for t in targets)
+    if output:
+        _print_json(outcome.plan, position, dry_run, targets=[asdict(t) for t in targets], skipped=skipped)
+    else:
+        label = target or f"every tag of {s.namespace}"
+        click.echo(f"Plan for {label} → position {position}:")
+        for line in plan_lines(outcome.plan):
+            click.echo(f"  {line}")
+        for line in outcome.lines:
+            click.echo(line)
+        for name in skipped:
+            click.echo(f"Tag {name} had no image then; left as it is.")
+        if dry_run:
+            click.echo("(dry run: nothing was written)")
+    for line in outcome.warnings:
+        click.echo(f"Warning: {line}", err=True)
+
+
+def _deployment_names(s) -> list[str]:
+    """The namespace's Deployments: the plan checks, on each aggregate, whether it runs a rolled-back image."""
+    return [d.name for d in s.view.list("deployment", s.namespace)]
+
+
+def _print_json(plan, position: int, dry_run: bool, **more) -> None:
+    document = {"position": position, "dry_run": dry_run, **(plan.to_dict() if plan else {}), **more}
+    click.echo(json.dumps(document, indent=2))
+
+
+def plan_lines(plan) -> list[str]:
+    """The plan as text: tag moves, scheduled imports switched off, then each Deployment's fate."""
+    lines = [] if plan and (plan.tags or plan.scheduled_imports_off) else ["nothing to change"]
+    if not plan:
+        return lines
+    for t in plan.tags:
+        how = "follows as an alias" if t.change == "followed" else t.change
+        lines.append(f"tag {t.stream}:{t.tag} ({how}): {t.from_pull_spec or '<none>'} → {t.to_pull_spec}")
+    for o in plan.scheduled_imports_off:
+        lines.append(f"scheduled import of {o.stream}:{o.tag} is switched off "
+                     f"(re-enable: imagetrail tag --scheduled {o.source} {o.stream}:{o.tag})")
+    by_deployment: dict[tuple[str, str], list] = {}
+    for fate in plan.deployments:
+        by_deployment.setdefault((fate.namespace, fate.deployment), []).append(fate)
+    for (_, name), fates in by_deployment.items():
+        moved = [f for f in fates if f.fate in ("rolls-out", "template-only")]
+        rest = [f for f in fates if f not in moved]
+        if moved:
+            images = ", ".join(f"{f.container}={f.image_after}" for f in moved)
+            chains = sorted({_follows(f.trigger) for f in moved if f.trigger and len(f.trigger.via) > 1})
+            through = f"; its trigger follows {', '.join(chains)}" if chains else ""
+            if moved[0].fate == "rolls-out":
+                lines.append(f"deployment/{name}: rolls out revision {moved[0].revision} ({images}){through}")
+            elif moved[0].reason == "DeploymentPaused":
+                lines.append(f"deployment/{name}: template only ({images}); the Deployment is paused "
+                             f"and rolls out on resume{through}")
+            else:
+                lines.append(f"deployment/{name}: template only ({images}); it matches the revision that runs, "
+                             f"so nothing rolls out{through}")
+        for f in rest:
+            who = f"deployment/{name}" + (f" container {f.container}" if len(fates) > 1 and f.container else "")
+            lines.append(f"{who}: unchanged ({_why(f)})")
+    return lines
+
+
+def _follows(trigger) -> str:
+    """The tag a trigger follows, with the alias chain down to the rolled-back tag."""
+    return " → ".join(trigger.via) if trigger.via else trigger.istag
+
+
+def _why(f) -> str:
+    if f.reason == "TriggerManual":
+        return f"its trigger on {_follows(f.trigger)} is manual"
+    if f.reason == "TriggerInvalid":
+        return f"its image trigger on {_follows(f.trigger)} is not applied: {f.message}"
+    if f.reason == "TriggerFollowsOtherTag":
+        return f"its trigger follows {f.trigger.istag}, not {f.tag}; it keeps running {f.image_before}"
+    if f.reason == "NoTrigger":
+        return f"no trigger follows {f.tag}; it keeps running {f.image_before}"
+    return "it already runs that image"
+
+
+def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str, output: str | None) -> None:
+    from imagetrail.projections.asof import AsOf
+
+    if not target or ":" not in target:
+        raise UsageError("--restore-spec needs IS:TAG")
+    stream, tag = istag_name(s.namespace, target)
+    past = AsOf(s.app, s.view, position)
+    state = past.get("imagestream", s.namespace, stream)
+    spec = state.spec_tags.get(tag) if state else None
+    if spec is None:
+        raise UsageError(f"{target} had no spec at position {position} (see imagetrail history {target})")
+    outcome = (s.app if dry_run else s.writer).restore_spec(s.namespace, stream, spec, past.position, dry_run=dry_run,
+                                 bystanders=_deployment_names(s), actor=s.actor, reason=reason)
+    if output:
+        _print_json(outcome.plan, past.position, dry_run)
+    else:
+        click.echo(f"Plan for {target} → its spec at position {past.position}:")
+        for line in plan_lines(outcome.plan):
+            click.echo(f"  {line}")
+        for line in outcome.lines:
+            click.echo(line)
+        if dry_run:
+            click.echo("(dry run: nothing was written)")
+    for failure in outcome.failures:
+        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)

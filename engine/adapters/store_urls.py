@@ -1,0 +1,127 @@
+"""Store URLs (`--store`, IMAGETRAIL_STORE) to eventsourcing persistence settings."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from imagetrail.engine.domain.errors import NotFound, UsageError
+from imagetrail.engine.domain.references import quote
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str
+    env: dict[str, str]
+    views_path: str  # the SQLite file holding projections (":memory:" for memory://)
+
+    def prepare(self, *, create: bool) -> list[Path]:
+        """Before opening: a write may create an SQLite store (and its directory); a read of a
+        store that does not exist is refused, creating nothing (no directory, no .db, no views).
+        Returns what opening will create, for `discard` when the command then writes nothing."""
+        if "KAFKA_TOPIC" in self.env:  # the topic is created on first use, by a write only
+            self.env["KAFKA_CREATE_TOPIC"] = "1" if create else "0"
+            return []
+        name = self.env.get("SQLITE_DBNAME")
+        if not name:
+            return []
+        path = Path(name)
+        try:
+            if path.is_file():
+                return []
+            if path.exists():
+                raise UsageError(f"invalid store {quote(self.url)}: {path} is not a file")
+        except OSError as e:  # a name too long for the file system, a path through a file, …
+            raise UsageError(f"invalid store {quote(self.url)}: {e.strerror}") from None
+        if not create:
+            raise NotFound(f"no store at {path}: nothing has been recorded yet (a write command creates it)")
+        missing = [d for d in reversed(path.parents) if not d.exists()]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
+        files = [Path(f"{p}{suffix}") for p in (path, Path(self.views_path)) for suffix in ("", "-wal", "-shm")]
+        return files + list(reversed(missing))
+
+    @staticmethod
+    def discard(created: list[Path]) -> None:
+        """Remove a store this command created but wrote nothing to: a failed first write leaves
+        no empty store behind (files first, then the directories made for them)."""
+        for p in created:
+            try:
+                p.rmdir() if p.is_dir() else p.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def default_store_url() -> str:
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{data_home / 'imagetrail' / 'imagetrail.db'}"
+
+
+def parse_store(url: str | None) -> StoreConfig:
+    url = url or os.environ.get("IMAGETRAIL_STORE") or default_store_url()
+    if url in ("memory://", "memory:"):
+        return StoreConfig(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, ":memory:")
+    if url.startswith("sqlite:"):
+        if not url.startswith("sqlite:///"):
+            raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
+        # sqlite:///abs and SQLAlchemy's sqlite:////abs name the same file; POSIX keeps a leading "//"
+        path = Path("/" + url[len("sqlite:///"):].lstrip("/"))
+        if not path.is_absolute() or path.name == "":
+            raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
+        env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.sqlite:Factory", "SQLITE_DBNAME": str(path),
+               "SQLITE_LOCK_TIMEOUT": "30"}
+        return StoreConfig(url, env, str(path.with_suffix(".views.db")))
+    if url.startswith("kafka://"):
+        return _kafka_store(url)
+    raise UsageError(f"unknown store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db, "
+                     "kafka://HOST:PORT[,HOST:PORT]/TOPIC or memory://")
+
+
+KAFKA_URL = re.compile(r"kafka://(?P<servers>[^/]+)/(?P<topic>[A-Za-z0-9._-]{1,249})")
+# Client settings for real clusters, from IMAGETRAIL_KAFKA_CONFIG (a properties file) or the
+# environment (IMAGETRAIL_KAFKA_SASL_PASSWORD, …, which take precedence). Never logged.
+KAFKA_PROPERTIES = {
+    "security.protocol": "KAFKA_SECURITY_PROTOCOL", "sasl.mechanism": "KAFKA_SASL_MECHANISM",
+    "sasl.username": "KAFKA_SASL_USERNAME", "sasl.password": "KAFKA_SASL_PASSWORD",
+    "ssl.cafile": "KAFKA_SSL_CAFILE", "client.id": "KAFKA_CLIENT_ID", "timeout": "KAFKA_TIMEOUT",
+    "replication.factor": "KAFKA_REPLICATION_FACTOR", "min.insync.replicas": "KAFKA_MIN_INSYNC_REPLICAS",
+    "cache.dir": "KAFKA_CACHE_DIR",
+}
+
+
+def _kafka_store(url: str) -> StoreConfig:
+    match = KAFKA_URL.fullmatch(url)
+    servers = match and [s for s in match["servers"].split(",")]
+    if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
+        raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
+    env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.kafka",
+           "KAFKA_BOOTSTRAP_SERVERS": ",".join(servers), "KAFKA_TOPIC": match["topic"]}
+    config_file = os.environ.get("IMAGETRAIL_KAFKA_CONFIG")
+    if config_file:
+        env.update(_read_kafka_config(config_file))
+    for key in KAFKA_PROPERTIES.values():
+        value = os.environ.get(f"IMAGETRAIL_{key}")
+        if value:
+            env[key] = value
+    return StoreConfig(url, env, "")  # the views live next to the mirror, keyed to the topic's id
+
+
+def _read_kafka_config(path: str) -> dict[str, str]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as e:
+        raise UsageError(f"cannot read the Kafka config file {path} (IMAGETRAIL_KAFKA_CONFIG): {e.strerror}") from None
+    env = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or key.strip() not in KAFKA_PROPERTIES:
+            raise UsageError(f"{path}:{number}: expected KEY=VALUE with KEY one of {', '.join(KAFKA_PROPERTIES)}")
+        env[KAFKA_PROPERTIES[key.strip()]] = value.strip()
+    return env

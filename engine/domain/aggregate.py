@@ -1,0 +1,106 @@
+"""Pydantic domain events on top of the eventsourcing library's aggregate machinery.
+
+An aggregate keeps its state in one pydantic model (`state`). Each event knows how to
+`evolve` such a state; the aggregate applies events through it, and the read-side
+projections reuse the very same `evolve` on their stored copy of the state, so the
+rules live in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID, NAMESPACE_URL, uuid5
+
+from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate, CanSnapshotAggregate
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import BaseModel, ConfigDict, Field
+
+from imagetrail.engine.domain import context
+
+IMAGETRAIL_IDS = uuid5(NAMESPACE_URL, "https://imagetrail.dev/aggregates")
+
+
+def aggregate_id(kind: str, namespace: str, name: str) -> UUID:
+    """Deterministic ids, so that a name resolves to its aggregate without a scan."""
+    return uuid5(IMAGETRAIL_IDS, f"{kind}/{namespace}/{name}")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    actor: str = Field(default_factory=lambda: context.current().actor)
+    correlation_id: str = Field(default_factory=lambda: context.current().correlation_id)
+    reason: str = Field(default_factory=lambda: context.current().reason)
+    command: str = Field(default_factory=lambda: context.current().command)
+
+    @staticmethod
+    def create_timestamp() -> datetime:
+        return utcnow()
+
+
+S = TypeVar("S", bound=Model)
+
+
+class Aggregate(BaseAggregate[UUID], Generic[S]):
+    # `state` (an S) is set by the Created event; not annotated here, because the
+    # library turns class annotations into __init__ parameters.
+    state_class: ClassVar[type[Model]]
+
+    class Snapshot(DomainEvent, CanSnapshotAggregate[UUID]):
+        """The aggregate's state at a version, so long histories load without a full replay."""
+
+        topic: str
+        state: dict[str, Any]
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            return cls(
+                originator_id=aggregate.id, originator_version=aggregate.version,
+                timestamp=cls.create_timestamp(), topic=get_topic(type(aggregate)),
+                state={"created_on": aggregate.created_on.isoformat(),
+                       "modified_on": aggregate.modified_on.isoformat(),
+                       "state": aggregate.state.model_dump(mode="json")},
+            )
+
+        def mutate(self, _: None) -> Any:
+            aggregate_class = resolve_topic(self.topic)
+            aggregate = object.__new__(aggregate_class)
+            aggregate.__dict__.update(
+                _id=self.originator_id, _version=self.originator_version, _pending_events=[],
+                _created_on=datetime.fromisoformat(self.state["created_on"]),
+                _modified_on=datetime.fromisoformat(self.state["modified_on"]),
+                state=aggregate_class.state_class.model_validate(self.state["state"]),
+            )
+            return aggregate
+
+    class Event(DomainEvent, CanMutateAggregate[UUID]):
+        def apply(self, aggregate: Any) -> None:
+            self.evolve(aggregate.state)
+
+        def evolve(self, state: Any) -> None:
+            raise NotImplementedError
+
+    class Created(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+        state_class: ClassVar[type[Model]]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = self.initial_state()
+
+        def initial_state(self) -> Any:
+            raise NotImplementedError
+
+        def evolve(self, state: Any) -> None:  # a created event has nothing to evolve
+            raise TypeError("Created events start a state, they do not evolve one")
