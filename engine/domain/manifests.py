@@ -1,9 +1,8 @@
 """Real API objects (`oc get -o yaml|json`, `kind: List`) → what `apply` and `import -f` need of them.
 
 Three steps, each in one place:
-1. **Wire models**: pydantic models of the API's JSON shapes in strict mode, so `replicas: "3"`,
-   `paused: "false"` or `labels: [1]` are refused as the API server's decoder refuses them, never
-   coerced. Every error becomes ONE line naming the object and the field path.
+1. **Wire models** (engine/domain/wire.py): the API's JSON shapes in strict mode, never coerced;
+   every error becomes ONE line naming the object and the field path.
 2. **API defaulting** (`_defaulted_tag`, `_deployment_manifest`): what the API server fills in
    for fields a client leaves empty, applied to apply and import alike.
 3. **Validation** the API server does on top (names, `from.kind`, duplicate containers, …).
@@ -13,17 +12,13 @@ Parsing only; the application applies the result.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
-from pydantic.functional_validators import PlainValidator
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.model import (
@@ -40,8 +35,20 @@ from imagetrail.engine.domain.references import (
     ReferenceError,
     parse_docker_image_reference,
     validate_namespace,
+    is_dns1123_label,
     is_dns1123_subdomain,
     validate_stream_name,
+)
+
+from imagetrail.engine.domain.wire import (
+    ObjectMeta,
+    WireContainer,
+    WireDeployment,
+    WireImageStream,
+    WireImportPolicy,
+    WireTagReference,
+    one_line,
+    shown,
 )
 
 KINDS = ("ImageStream", "Deployment")
@@ -50,146 +57,6 @@ KINDS = ("ImageStream", "Deployment")
 # openshift/library samples); Deployment only in apps/v1 (extensions/v1beta1, apps/v1beta1 and
 # apps/v1beta2 were removed in Kubernetes 1.16)
 API_VERSIONS = {"ImageStream": ("image.openshift.io/v1", "v1"), "Deployment": ("apps/v1",)}
-
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-
-
-# -- strict field types, each with the message the user sees --------------------------------------
-
-def _fail(message: str) -> None:
-    raise PydanticCustomError("kube", message)
-
-
-def _non_negative_int(value: Any) -> int:
-    if type(value) is not int or value < 0:  # bool is an int to Python, not to JSON
-        _fail("must be a non-negative integer")
-    return value
-
-
-def _timestamp(value: Any) -> str:
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        _fail("must be an RFC 3339 time such as 2026-01-05T10:00:00Z")
-    try:
-        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        _fail("must be an RFC 3339 time such as 2026-01-05T10:00:00Z")
-    return value
-
-
-NonNegativeInt = Annotated[int, PlainValidator(_non_negative_int)]
-Timestamp = Annotated[str, PlainValidator(_timestamp)]
-StringMap = dict[str, str]
-
-
-class Wire(BaseModel):
-    """The API's JSON shape: strict types, camelCase names, unknown fields ignored (pruned)."""
-
-    model_config = ConfigDict(strict=True, extra="ignore", alias_generator=to_camel, populate_by_name=False)
-
-
-class ObjectMeta(Wire):
-    name: str | None = None
-    namespace: str | None = None
-    labels: StringMap | None = None
-    annotations: StringMap | None = None
-    creation_timestamp: Timestamp | None = None
-    generation: NonNegativeInt | None = None
-
-
-class WireObjectReference(Wire):
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
-
-
-class WireImportPolicy(Wire):
-    insecure: bool | None = None
-    scheduled: bool | None = None
-    import_mode: Literal["Legacy", "PreserveOriginal", ""] | None = None
-
-
-class WireReferencePolicy(Wire):
-    type: Literal["Source", "Local", ""] | None = None
-
-
-class WireTagReference(Wire):
-    name: str
-    annotations: StringMap | None = None
-    source: WireObjectReference | None = Field(default=None, alias="from")
-    reference: bool | None = None
-    generation: NonNegativeInt | None = None
-    import_policy: WireImportPolicy | None = None
-    reference_policy: WireReferencePolicy | None = None
-
-
-class WireLookupPolicy(Wire):
-    local: bool | None = None
-
-
-class ImageStreamSpec(Wire):
-    lookup_policy: WireLookupPolicy | None = None
-    tags: list[WireTagReference] | None = None
-    docker_image_repository: str | None = None
-
-
-class WireTagEvent(Wire):
-    created: Timestamp | None = None
-    docker_image_reference: str | None = None
-    image: str | None = None
-    generation: NonNegativeInt | None = None
-
-
-class WireTagHistory(Wire):
-    tag: str
-    items: list[WireTagEvent] | None = None
-
-
-class ImageStreamStatus(Wire):
-    docker_image_repository: str | None = None
-    tags: list[WireTagHistory] | None = None
-
-
-class WireImageStream(Wire):
-    api_version: str
-    kind: Literal["ImageStream"]
-    metadata: ObjectMeta
-    spec: ImageStreamSpec | None = None
-    status: ImageStreamStatus | None = None
-
-
-class WireContainer(Wire):
-    name: str
-    image: str | None = None
-
-
-class PodSpec(Wire):
-    containers: list[WireContainer]
-    init_containers: list[WireContainer] | None = None
-
-
-class PodTemplateMeta(Wire):
-    labels: StringMap | None = None
-    annotations: StringMap | None = None
-
-
-class PodTemplate(Wire):
-    metadata: PodTemplateMeta | None = None
-    spec: PodSpec
-
-
-class DeploymentSpec(Wire):
-    replicas: NonNegativeInt | None = None
-    paused: bool | None = None
-    template: PodTemplate
-
-
-class WireDeployment(Wire):
-    api_version: str
-    kind: Literal["Deployment"]
-    metadata: ObjectMeta
-    spec: DeploymentSpec
-
 
 # -- what the application gets ----------------------------------------------------------------------
 
@@ -297,14 +164,14 @@ def _flatten(documents: list[Any]) -> list[dict[str, Any]]:
         if doc is None:
             continue
         if not isinstance(doc, dict):
-            raise UsageError(f"every object must be a mapping with apiVersion, kind and metadata, got {_shown(doc)}")
+            raise UsageError(f"every object must be a mapping with apiVersion, kind and metadata, got {shown(doc)}")
         kind = doc.get("kind")
         if not isinstance(kind, str) or not kind:
-            raise UsageError(f"an object has no kind: kind must be a non-empty string, got {_shown(kind)}")
+            raise UsageError(f"an object has no kind: kind must be a non-empty string, got {shown(kind)}")
         if kind == "List" or (kind.endswith("List") and "items" in doc):
             items = doc.get("items")
             if items is not None and not isinstance(items, list):
-                raise UsageError(f"a {kind}: items: must be a list, got {_shown(items)}")
+                raise UsageError(f"a {kind}: items: must be a list, got {shown(items)}")
             stack.extend(reversed(items or []))
         else:
             objects.append(doc)
@@ -314,11 +181,11 @@ def _flatten(documents: list[Any]) -> list[dict[str, Any]]:
 def _where(obj: dict) -> str:
     name = obj["metadata"].get("name") if isinstance(obj.get("metadata"), dict) else None
     kind = _kind(obj["kind"])
-    return f"{kind} {_shown(name)}" if isinstance(name, str) and name else f"a {kind}"
+    return f"{kind} {shown(name)}" if isinstance(name, str) and name else f"a {kind}"
 
 
 def _kind(kind: str) -> str:
-    return kind if re.fullmatch(r"[A-Za-z0-9.]{1,63}", kind) else _shown(kind)
+    return kind if re.fullmatch(r"[A-Za-z0-9.]{1,63}", kind) else shown(kind)
 
 
 def _validate(obj: dict, where: str) -> WireImageStream | WireDeployment:
@@ -328,12 +195,12 @@ def _validate(obj: dict, where: str) -> WireImageStream | WireDeployment:
         allowed = " or ".join(API_VERSIONS[kind])
         if version is None:  # kubectl: Object 'apiVersion' is missing
             raise UsageError(f"{where}: apiVersion: Required value: a {kind} is {allowed}")
-        raise UsageError(f"{where}: apiVersion: must be {allowed} for a {kind}, got {_shown(version)}")
+        raise UsageError(f"{where}: apiVersion: must be {allowed} for a {kind}, got {shown(version)}")
     model = WireImageStream if kind == "ImageStream" else WireDeployment
     try:
         wire = model.model_validate(obj)
     except ValidationError as e:
-        raise UsageError(f"{where}: {_one_line(e)}") from None
+        raise UsageError(f"{where}: {one_line(e)}") from None
     name = wire.metadata.name
     if not name:
         raise UsageError(f"{where}: metadata.name: Required value: name is required")
@@ -342,7 +209,7 @@ def _validate(obj: dict, where: str) -> WireImageStream | WireDeployment:
             validate_stream_name(name)
         elif not is_dns1123_subdomain(name):
             raise ReferenceError(
-                f"metadata.name: Invalid value: {_shown(name)}: a lowercase RFC 1123 subdomain must consist of lower "
+                f"metadata.name: Invalid value: {shown(name)}: a lowercase RFC 1123 subdomain must consist of lower "
                 "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
     except ReferenceError as e:
         raise UsageError(f"{where}: {e}") from None
@@ -406,12 +273,12 @@ def _deployment_manifest(wire: WireDeployment, namespace: str, where: str) -> De
         found = []
         for index, c in enumerate(entries):
             path = f"spec.template.spec.{key}[{index}]"
-            if not _DNS1123_LABEL.fullmatch(c.name) or len(c.name) > 63:
-                raise UsageError(f"{where}: {path}.name: Invalid value: {_shown(c.name)}: a lowercase RFC 1123 label "
+            if not is_dns1123_label(c.name):
+                raise UsageError(f"{where}: {path}.name: Invalid value: {shown(c.name)}: a lowercase RFC 1123 label "
                                  "must consist of lower case alphanumeric characters or '-', and must start and end "
                                  "with an alphanumeric character")
             if c.name in seen:
-                raise UsageError(f"{where}: {path}.name: Duplicate value: {_shown(c.name)}")
+                raise UsageError(f"{where}: {path}.name: Duplicate value: {shown(c.name)}")
             seen.add(c.name)
             # a pod TEMPLATE may carry a blank placeholder (" ") for an image trigger to fill in
             # (kubernetes validateContainers, openshift/origin#14659); only an empty one is refused
@@ -438,12 +305,12 @@ def _stream_manifest(wire: WireImageStream, namespace: str, where: str) -> Image
         tag = _defaulted_tag(raw)
         path = f"spec.tags[{index}]"
         if tag.name in names:
-            raise UsageError(f"{where}: {path}.name: Duplicate value: {_shown(tag.name)}")
+            raise UsageError(f"{where}: {path}.name: Duplicate value: {shown(tag.name)}")
         names.add(tag.name)
         src = tag.source
         if src is not None:
             if src.kind not in SOURCE_KINDS:
-                raise UsageError(f"{where}: {path}.from.kind: Unsupported value: {_shown(src.kind)}: supported "
+                raise UsageError(f"{where}: {path}.from.kind: Unsupported value: {shown(src.kind)}: supported "
                                  "values: \"DockerImage\", \"ImageStreamImage\", \"ImageStreamTag\"")
             if not src.name:
                 raise UsageError(f"{where}: {path}.from.name: Required value")
@@ -482,54 +349,3 @@ def _cluster_stream(wire: WireImageStream, namespace: str, where: str) -> Cluste
         generation=meta.generation or 1,
         repository=(wire.status.docker_image_repository if wire.status else None) or "",
     )
-
-
-# -- one line per error ---------------------------------------------------------------------------------
-
-_EXPECTED = {
-    "string_type": "must be a string",
-    "int_type": "must be an integer",
-    "bool_type": "must be true or false",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping",
-    "model_attributes_type": "must be a mapping",
-    "list_type": "must be a list",
-    "missing": "Required value",
-}
-
-
-def _one_line(error: ValidationError) -> str:
-    """The first error as `path: what is allowed, got VALUE`, never pydantic's multi-line dump."""
-    first = error.errors(include_url=False)[0]
-    path = ""
-    for part in first["loc"]:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if path else "") + str(part)
-    kind = first["type"]
-    if kind == "literal_error":
-        expected = f"must be one of {first['ctx']['expected']}"
-    elif kind in _EXPECTED:
-        expected = _EXPECTED[kind]
-    else:
-        expected = first["msg"].removeprefix("Value error, ")
-    if kind == "missing":
-        return f"{path}: Required value"
-    return f"{path}: {expected}, got {_shown(first['input'])}"
-
-
-def _shown(value: Any) -> str:
-    """A value as Go's %q shows a string (control characters escaped), or what kind it is."""
-    if isinstance(value, str):
-        text = json.dumps(value if len(value) <= 80 else value[:77] + "...", ensure_ascii=False)
-        return text
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, (int, float)):
-        return str(value) if abs(value) < 1e18 else "a number out of range"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__

@@ -221,6 +221,10 @@ def parse_istag_name(value: str, *, namespace: str = "") -> tuple[str, str]:
 _DNS1123_SUBDOMAIN_RE = re.compile(rf"{_DNS1123_LABEL_PATTERN}(?:\.{_DNS1123_LABEL_PATTERN})*")
 
 
+def is_dns1123_label(name: str) -> bool:
+    return len(name) <= 63 and bool(_DNS1123_LABEL_RE.fullmatch(name))
+
+
 def is_dns1123_subdomain(name: str) -> bool:
     return len(name) <= 253 and bool(_DNS1123_SUBDOMAIN_RE.fullmatch(name))
 
