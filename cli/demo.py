@@ -6,13 +6,14 @@ its digests are illustrative, not keycloak's real ones.
 
 from __future__ import annotations
 
-import os
 import shlex
 import tempfile
 from importlib import resources
 from pathlib import Path
 
 import click
+
+from imagetrail.engine.settings import Settings
 
 JSONPATH_TRIGGERS = "get deployment mykeycloak -o jsonpath='{.metadata.annotations.image\\.openshift\\.io/triggers}'"
 
@@ -47,34 +48,28 @@ STEPS = [
 ]
 
 
-def run_demo(keep: bool = False) -> int:
+def run_demo(keep: bool = False, settings: Settings | None = None) -> int:
+    """The steps as commands under these settings (else the environment's), with a scratch store,
+    the shipped snapshot, offline."""
     from imagetrail.cli.main import main
 
+    settings = settings or Settings.load()
     workdir = tempfile.mkdtemp(prefix="imagetrail-demo-")
     mirror = resources.files("imagetrail.cli").joinpath("demo-mirror.json")
-    env = {"IMAGETRAIL_STORE": f"sqlite:///{workdir}/demo.db", "IMAGETRAIL_MIRROR": str(mirror),
-           "IMAGETRAIL_OFFLINE": "1", "IMAGETRAIL_NAMESPACE": "demo", "IMAGETRAIL_ACTOR": os.environ.get("IMAGETRAIL_ACTOR", "demo")}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    scratch = settings.with_flags(store=f"sqlite:///{workdir}/demo.db", mirror=str(mirror), offline=True,
+                                  namespace="demo", actor=settings.actor or "demo")
     failures = 0
-    try:
-        for title, command in STEPS:
-            if title:
-                click.secho(f"\n# {title}", fg="cyan")
-            click.secho(f"$ imagetrail {command}", bold=True)
-            try:
-                main(shlex.split(command))
-            except SystemExit as e:
-                if e.code:
-                    failures += 1
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    for title, command in STEPS:
+        if title:
+            click.secho(f"\n# {title}", fg="cyan")
+        click.secho(f"$ imagetrail {command}", bold=True)
+        try:
+            main(shlex.split(command), settings=scratch)
+        except SystemExit as e:
+            if e.code:
+                failures += 1
     if keep:
-        click.echo(f"\nThe demo's store: {env['IMAGETRAIL_STORE']}")
+        click.echo(f"\nThe demo's store: {scratch.store}")
     else:
         for f in Path(workdir).iterdir():
             f.unlink()

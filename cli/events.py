@@ -112,15 +112,12 @@ def tail(s, start, follow, types, poll):
 @click.pass_obj
 def notify(s, file_, webhook, state_path, follow, poll, pace):
     """Run the change notifier: resumes where it stopped, never doubles a line."""
-    import os
-
     from imagetrail.projections.consumers import ChangeNotifier
 
     if not (file_ or webhook):
         raise UsageError("give --file PATH or --webhook URL")
     if state_path is None:
-        base = Path(file_).parent if file_ else Path(os.environ.get("XDG_STATE_HOME") or
-                                                     Path.home() / ".local" / "state") / "imagetrail"
+        base = Path(file_).parent if file_ else s.settings.state_home / "imagetrail"
         state_path = str(base / ".imagetrail-notifier.db")
     notifier = ChangeNotifier(state_path, file=file_, webhook=webhook)
     try:

@@ -7,7 +7,6 @@ point that turns every error into one `error:` line.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -16,6 +15,7 @@ from eventsourcing.persistence import PersistenceError
 from imagetrail.cli.session import GLOBAL_FLAGS, GLOBAL_SWITCHES, Session, pass_session
 from imagetrail.engine.domain.errors import ImagetrailError, strip_error_prefix
 from imagetrail.engine.domain.references import ReferenceError, one_line
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.runner import rebuild
 
 
@@ -26,7 +26,7 @@ from imagetrail.projections.runner import rebuild
 @click.option("--as", "actor", help="Actor recorded on the events (default: $IMAGETRAIL_ACTOR, else the OS user).")
 @click.option("--mirror", help="Registry snapshot JSON (pull spec → digest) for resolving tags "
                                "(default: $IMAGETRAIL_MIRROR). Tags it lacks are looked up in the registry.")
-@click.option("--offline", is_flag=True, envvar="IMAGETRAIL_OFFLINE",
+@click.option("--offline", is_flag=True,  # IMAGETRAIL_OFFLINE: engine/settings.py
               help="Never contact a registry: resolve only pinned digests and the --mirror file.")
 @click.version_option(package_name="imagetrail")
 @click.pass_context
@@ -36,7 +36,9 @@ def cli(ctx: click.Context, namespace, store, actor, mirror, offline) -> None:
     Type the commands you would type with `oc`, with `imagetrail` instead: every tag
     move, alias, import and trigger change becomes an event you can audit and roll back.
     """
-    ctx.obj = Session(namespace, store, actor, mirror, offline)
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings.load()
+    flags = {"namespace": namespace, "store": store, "actor": actor, "mirror": mirror, "offline": offline or None}
+    ctx.obj = Session(settings.with_flags(**flags), namespace_given=namespace is not None)
     ctx.obj.namespace  # a bad -n or $IMAGETRAIL_NAMESPACE is refused whatever the command
 
 
@@ -78,11 +80,12 @@ def projections_rebuild(s: Session):
 
 @cli.command()
 @click.option("--keep", is_flag=True, help="Keep the scratch store and print its URL.")
-def demo(keep):
+@pass_session
+def demo(s: Session, keep):
     """Run the lecture's image-trigger workflow on a scratch store, printing each step."""
     from imagetrail.cli.demo import run_demo
 
-    raise SystemExit(run_demo(keep=keep))
+    raise SystemExit(run_demo(keep=keep, settings=s.settings))
 
 
 from imagetrail.cli import bootstrap, controller, deployments, events, history, reads, rollback, tags  # noqa: E402
@@ -131,10 +134,12 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> None:
+    """One command: the settings are read now (or given, by the demo), the flags override them."""
     args = hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     try:
-        cli.main(args, prog_name="imagetrail", standalone_mode=False)
+        settings = settings or Settings.load()
+        cli.main(args, prog_name="imagetrail", standalone_mode=False, obj=settings)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.UsageError as e:  # one line, like every other error, with where to look
@@ -153,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # never a traceback for users; opt in when debugging
-        if os.environ.get("IMAGETRAIL_DEBUG"):
+        if settings is not None and settings.debug:
             raise
         fail(f"unexpected {type(e).__name__}: {e} (IMAGETRAIL_DEBUG=1 shows the traceback)", 1)
 

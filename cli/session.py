@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
 from datetime import datetime, timezone
@@ -16,8 +15,11 @@ from imagetrail.engine.service.application import ImageTrail, Outcome
 from imagetrail.engine.adapters.decoding import decode
 from imagetrail.engine.domain.errors import NotFound, UsageError
 from imagetrail.engine.domain.references import one_line, quote
+from imagetrail.engine.adapters.registry.client import RegistryClient
+from imagetrail.engine.adapters.registry.credentials import CredentialStore
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.runner import catch_up
 from imagetrail.projections.views import CurrentStateView, open_view
 
@@ -28,26 +30,38 @@ GLOBAL_FLAGS = {"-n": "--namespace", "--namespace": "--namespace", "--store": "-
 GLOBAL_SWITCHES = {"--offline"}
 
 
-class Session:
-    """What every command needs: the namespace, the actor and the (lazily opened) engine."""
+def credential_store(settings: Settings) -> CredentialStore:
+    return CredentialStore.search(auth_file=settings.registry_auth_file, runtime_dir=settings.xdg_runtime_dir,
+                                  docker_config=settings.docker_config)
 
-    def __init__(self, namespace: str | None, store: str | None, actor: str | None, mirror: str | None,
-                 offline: bool = False):
+
+def registry_client(settings: Settings) -> RegistryClient:
+    return RegistryClient.configured(credential_store(settings), timeout=settings.registry_timeout,
+                                     retries=settings.registry_retries, backoff=settings.registry_backoff,
+                                     platform=settings.import_platform)
+
+
+def resolver(settings: Settings) -> Resolver:
+    """The --mirror snapshot, backed by the live registry unless --offline."""
+    return Resolver.from_file(settings.mirror, None if settings.offline else registry_client(settings))
+
+
+class Session:
+    """What every command needs: the settings, the namespace, the actor and the (lazily opened) engine."""
+
+    def __init__(self, settings: Settings, *, namespace_given: bool = False):
+        self.settings = settings
         # kubectl enforces the namespace on objects from files only when --namespace was given on the
         # command line (clientcmd's Namespace() "overridden"); the context's namespace, like
         # IMAGETRAIL_NAMESPACE here, is only the default for objects that carry none
-        self.namespace_given = namespace is not None
-        self._namespace = namespace
-        self.store_url = store
-        self.actor = actor
-        self.mirror = mirror
-        self.offline = offline
+        self.namespace_given = namespace_given
+        self.actor = settings.actor  # None: the OS user
         self._app: ImageTrail | None = None
 
     @cached_property
     def namespace(self) -> str:
         """-n, else $IMAGETRAIL_NAMESPACE, else default; checked when a command first uses it."""
-        return namespace_name(self._namespace or os.environ.get("IMAGETRAIL_NAMESPACE") or "default")
+        return namespace_name(self.settings.namespace or "default")
 
     @property
     def app(self) -> ImageTrail:
@@ -62,10 +76,11 @@ class Session:
 
     def _open(self, *, create: bool) -> ImageTrail:
         if self._app is None:
-            store = parse_store(self.store_url)
+            store = parse_store(self.settings)
             created = store.prepare(create=create)
             try:
-                self._app = ImageTrail(store, Resolver.from_file(self.mirror, live=not self.offline))
+                self._app = ImageTrail(store, resolver(self.settings),
+                                       internal_registry=self.settings.internal_registry)
             except sqlite3.DatabaseError as e:  # --store names a file that is no SQLite database
                 raise UsageError(f"invalid store {quote(store.url)}: {e}") from None
             finally:

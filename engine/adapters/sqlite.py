@@ -8,6 +8,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
@@ -48,9 +49,14 @@ class LockingSQLiteDatastore(SQLiteDatastore):
             yield curs
 
 
-def open_datastore(path: str, lock_timeout: int = 30) -> LockingSQLiteDatastore:
+def views_beside(store_file: Path) -> Path:
+    """Where the projections (and a Kafka store's snapshots) live: beside the store's own file."""
+    return store_file.with_suffix(".views.db")
+
+
+def open_datastore(path: str | Path, lock_timeout: int = 30) -> LockingSQLiteDatastore:
     """Every SQLite file imagetrail writes (store, views, snapshots) is opened through here."""
-    return LockingSQLiteDatastore(db_name=path, lock_timeout=lock_timeout)
+    return LockingSQLiteDatastore(db_name=str(path), lock_timeout=lock_timeout)
 
 
 _CREATED = re.compile(r"CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)")
@@ -75,7 +81,7 @@ class SchemaOnce:
 
 
 class SnapshotRecorder(SchemaOnce, SQLiteAggregateRecorder):
-    """The snapshots table (in the store file, or beside the Kafka mirror)."""
+    """The snapshots table (in the store file, or beside the Kafka store's local cache)."""
 
 
 class ChainedSQLiteApplicationRecorder(SchemaOnce, SQLiteApplicationRecorder):

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagetrail.engine.domain.errors import NotFound, UsageError
+from imagetrail.engine.adapters.sqlite import views_beside
 from imagetrail.engine.domain.references import quote
+from imagetrail.engine.settings import Settings
 
 
 @dataclass(frozen=True)
 class StoreConfig:
     url: str
     env: dict[str, str]
-    views_path: str  # the SQLite file holding projections (":memory:" for memory://)
+    file: Path | None = field(default=None, compare=False)  # the SQLite store's file
+
+    @property
+    def views_path(self) -> Path:
+        """The SQLite file holding the projections: beside the store's file; beside the local
+        cache of a Kafka store's log (keyed to the topic's id, so this opens the topic); in
+        memory for memory://."""
+        if "KAFKA_TOPIC" in self.env:
+            from imagetrail.engine.adapters.kafka import KafkaLog, KafkaSettings
+
+            return KafkaLog.for_settings(KafkaSettings.from_env(self.env)).views_path
+        return views_beside(self.file) if self.file else Path(":memory:")
 
     def prepare(self, *, create: bool) -> list[Path]:
         """Before opening: a write may create an SQLite store (and its directory); a read of a
@@ -24,10 +36,9 @@ class StoreConfig:
         if "KAFKA_TOPIC" in self.env:  # the topic is created on first use, by a write only
             self.env["KAFKA_CREATE_TOPIC"] = "1" if create else "0"
             return []
-        name = self.env.get("SQLITE_DBNAME")
-        if not name:
+        path = self.file
+        if path is None:
             return []
-        path = Path(name)
         try:
             if path.is_file():
                 return []
@@ -42,7 +53,7 @@ class StoreConfig:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UsageError(f"cannot create the store directory {path.parent}: {e.strerror}") from None
-        files = [Path(f"{p}{suffix}") for p in (path, Path(self.views_path)) for suffix in ("", "-wal", "-shm")]
+        files = [Path(f"{p}{suffix}") for p in (path, self.views_path) for suffix in ("", "-wal", "-shm")]
         return files + list(reversed(missing))
 
     @staticmethod
@@ -56,15 +67,11 @@ class StoreConfig:
                 pass
 
 
-def default_store_url() -> str:
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{data_home / 'imagetrail' / 'imagetrail.db'}"
-
-
-def parse_store(url: str | None) -> StoreConfig:
-    url = url or os.environ.get("IMAGETRAIL_STORE") or default_store_url()
+def parse_store(settings: Settings) -> StoreConfig:
+    """The store that settings.store (--store, IMAGETRAIL_STORE) names, else the default under XDG_DATA_HOME."""
+    url = settings.store or settings.default_store_url
     if url in ("memory://", "memory:"):
-        return StoreConfig(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"}, ":memory:")
+        return StoreConfig(url, {"PERSISTENCE_MODULE": "eventsourcing.popo"})
     if url.startswith("sqlite:"):
         if not url.startswith("sqlite:///"):
             raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
@@ -74,9 +81,9 @@ def parse_store(url: str | None) -> StoreConfig:
             raise UsageError(f"invalid store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db")
         env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.sqlite:Factory", "SQLITE_DBNAME": str(path),
                "SQLITE_LOCK_TIMEOUT": "30"}
-        return StoreConfig(url, env, str(path.with_suffix(".views.db")))
+        return StoreConfig(url, env, path)
     if url.startswith("kafka://"):
-        return _kafka_store(url)
+        return _kafka_store(url, settings)
     raise UsageError(f"unknown store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db, "
                      "kafka://HOST:PORT[,HOST:PORT]/TOPIC or memory://")
 
@@ -90,24 +97,21 @@ KAFKA_PROPERTIES = {
     "ssl.cafile": "KAFKA_SSL_CAFILE", "client.id": "KAFKA_CLIENT_ID", "timeout": "KAFKA_TIMEOUT",
     "replication.factor": "KAFKA_REPLICATION_FACTOR", "min.insync.replicas": "KAFKA_MIN_INSYNC_REPLICAS",
     "cache.dir": "KAFKA_CACHE_DIR",
-}
+}  # and IMAGETRAIL_KAFKA_CE_SOURCE, which has no property
 
 
-def _kafka_store(url: str) -> StoreConfig:
+def _kafka_store(url: str, settings: Settings) -> StoreConfig:
     match = KAFKA_URL.fullmatch(url)
     servers = match and [s for s in match["servers"].split(",")]
     if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
         raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
     env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.kafka",
            "KAFKA_BOOTSTRAP_SERVERS": ",".join(servers), "KAFKA_TOPIC": match["topic"]}
-    config_file = os.environ.get("IMAGETRAIL_KAFKA_CONFIG")
-    if config_file:
-        env.update(_read_kafka_config(config_file))
-    for key in KAFKA_PROPERTIES.values():
-        value = os.environ.get(f"IMAGETRAIL_{key}")
-        if value:
-            env[key] = value
-    return StoreConfig(url, env, "")  # the views live next to the mirror, keyed to the topic's id
+    if settings.kafka_config:
+        env.update(_read_kafka_config(settings.kafka_config))
+    env.update(settings.kafka_overrides())
+    env.setdefault("KAFKA_CACHE_DIR", str(settings.kafka_cache))
+    return StoreConfig(url, env)
 
 
 def _read_kafka_config(path: str) -> dict[str, str]:

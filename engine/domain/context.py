@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -17,9 +16,7 @@ from dataclasses import dataclass, field
 
 
 def default_actor() -> str:
-    actor = os.environ.get("IMAGETRAIL_ACTOR")
-    if actor:
-        return actor
+    """The OS user, when the caller names no actor (the CLI passes --as or IMAGETRAIL_ACTOR)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers

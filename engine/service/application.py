@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 
 from imagetrail.engine.domain import context, manifests
 from imagetrail.engine.domain import tag_sources as tagging
@@ -40,9 +40,8 @@ from imagetrail.engine.domain.references import (
     validate_tag_name,
 )
 from imagetrail.engine.domain.trigger_annotation import TRIGGERS_ANNOTATION, ImageTrigger
-from imagetrail.engine.adapters.registry.resolver import Resolver
-from imagetrail.engine.adapters.store_urls import StoreConfig
 from imagetrail.engine.domain.watchers import StreamWatchers
+from imagetrail.engine.service.ports import Resolver, Store
 
 DEFAULT_INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 # who the audit log says moved a tag on a scheduled re-import, as OpenShift's own import controller
@@ -145,11 +144,19 @@ class ImageTrail(Application):
     # long-lived streams and Deployments load from a snapshot plus the events after it
     snapshotting_intervals = {ImageStream: 50, Deployment: 50, StreamWatchers: 50}
 
-    def __init__(self, store: StoreConfig, resolver: Resolver | None = None):
+    def __init__(self, store: Store, resolver: Resolver, *, internal_registry: str | None = None):
         self.store = store
-        self.resolver = resolver or Resolver()
-        self.internal_registry = os.environ.get("IMAGETRAIL_INTERNAL_REGISTRY", DEFAULT_INTERNAL_REGISTRY)
+        self.resolver = resolver
+        self.internal_registry = internal_registry or DEFAULT_INTERNAL_REGISTRY
         super().__init__(env=store.env)
+
+    def construct_env(self, name: str, env: dict[str, str] | None = None) -> Environment:
+        """The class's settings and the store's, not the process environment eventsourcing would add:
+        the configuration is read once, by the composition root (engine/settings.py)."""
+        settings = dict(type(self).env)
+        if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
+            settings["IS_SNAPSHOTTING_ENABLED"] = "y"
+        return Environment(name, settings | dict(env or {}))
 
     # -- reading aggregates -------------------------------------------------------------
 
@@ -160,9 +167,9 @@ class ImageTrail(Application):
         return UnitOfWork(self).get(Deployment, namespace, name)
 
     @property
-    def views_path(self) -> str:
+    def views_path(self) -> Path:
         """Where the projections live: beside the store (the Kafka store keys them to its topic)."""
-        return getattr(self.recorder, "views_path", None) or self.store.views_path
+        return self.store.views_path
 
     @functools.cached_property
     def source(self) -> str:

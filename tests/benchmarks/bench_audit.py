@@ -40,13 +40,14 @@ def main() -> None:
     from imagetrail.engine.service.application import ImageTrail
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.settings import Settings
     from imagetrail.projections.runner import catch_up, rebuild
     from imagetrail.projections.views import open_view
 
     work = tempfile.mkdtemp(prefix="imagetrail-bench-")
     store = args.store or f"sqlite:///{work}/big.db"
     os.environ.setdefault("IMAGETRAIL_KAFKA_CACHE_DIR", f"{work}/cache")
-    app = ImageTrail(parse_store(store), Resolver())
+    app = ImageTrail(parse_store(Settings(store=store)), Resolver())
     streams = 50
     for n in range(streams):
         app.create_deployment("bench", f"web-{n}", ["nginx:1"], actor="setup")

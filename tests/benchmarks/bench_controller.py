@@ -40,10 +40,11 @@ def main() -> None:
     parser.add_argument("--store")
     args = parser.parse_args()
 
+    from imagetrail.cli.session import registry_client
     from imagetrail.engine.service.application import ImageTrail
-    from imagetrail.engine.adapters.registry.client import RegistryClient
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.settings import Settings
 
     work = tempfile.mkdtemp(prefix="imagetrail-bench-")
     store = args.store or f"sqlite:///{work}/controller.db"
@@ -51,7 +52,7 @@ def main() -> None:
     os.environ["REGISTRY_AUTH_FILE"] = f"{work}/auth.json"
     Path(os.environ["REGISTRY_AUTH_FILE"]).write_text('{"auths": {}}')
     with LocalRegistry() as registry:
-        app = ImageTrail(parse_store(store), Resolver(registry=RegistryClient.from_environment()))
+        app = ImageTrail(parse_store(Settings(store=store)), Resolver(registry=registry_client(Settings())))
         started = time.perf_counter()
         for n in range(args.streams):
             push_image(registry, f"bench/app-{n}", "stable")

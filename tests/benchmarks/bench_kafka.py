@@ -39,8 +39,9 @@ def app_on(store: str):
     from imagetrail.engine.service.application import ImageTrail
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.settings import Settings
 
-    return ImageTrail(parse_store(store), Resolver())
+    return ImageTrail(parse_store(Settings(store=store)), Resolver())
 
 
 def imagetrail_appends(store: str, commands: int) -> tuple[float, list[list[bytes]]]:

@@ -96,7 +96,7 @@ def test_killing_the_broker_mid_stream_loses_nothing_acknowledged_and_duplicates
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    live = stream(str(tmp_path / "c"))   # the writer's mirror and views, kept up incrementally
+    live = stream(str(tmp_path / "c"))   # the writer's local cache and views, kept up incrementally
     fresh = stream(str(tmp_path / "fresh"))
     assert live == fresh
     assert {f"t{r['i']}" for r in acknowledged} <= {t["name"] for t in live["spec"]["tags"]}

@@ -197,7 +197,7 @@ def test_four_processes_fighting_over_one_tag_lose_and_duplicate_nothing(kafka_b
         return json.loads(out.stdout)
 
     live = everything()
-    rebuilt_cache = {**env, "IMAGETRAIL_KAFKA_CACHE_DIR": str(tmp_path / "fresh")}  # a fresh mirror and views
+    rebuilt_cache = {**env, "IMAGETRAIL_KAFKA_CACHE_DIR": str(tmp_path / "fresh")}  # a fresh local cache and views
     fresh = subprocess.run([sys.executable, "-m", "imagetrail", "--store", store, "-n", "race", "get", "is",
                             "keycloak", "-o", "json"], env=rebuilt_cache, capture_output=True, text=True)
     assert json.loads(fresh.stdout) == live
@@ -258,10 +258,11 @@ def kafka_app(kafka_bootstrap, tmp_path, monkeypatch):
     from imagetrail.engine.service.application import ImageTrail
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.settings import Settings
 
     monkeypatch.setenv("IMAGETRAIL_KAFKA_CACHE_DIR", str(tmp_path / "cache"))
     url = f"kafka://{kafka_bootstrap}/{new_topic()}"
-    return ImageTrail(parse_store(url), Resolver(SNAPSHOT))
+    return ImageTrail(parse_store(Settings(store=url)), Resolver(SNAPSHOT))
 
 
 def test_records_carry_cloudevents_headers_and_the_event_json(kafka_app, kafka_bootstrap):
@@ -283,7 +284,7 @@ def test_records_carry_cloudevents_headers_and_the_event_json(kafka_app, kafka_b
     assert headers["ce_time"].decode().startswith(event["timestamp"][:19])
 
 
-def test_positions_only_increase_and_a_fresh_mirror_sees_the_same_ones(kafka_app, tmp_path):
+def test_positions_only_increase_and_a_fresh_local_cache_sees_the_same_ones(kafka_app, tmp_path):
     for n in range(3):
         kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.2", [f"keycloak:{n}"])
     ids = [n.id for n in kafka_app.recorder.select_notifications(start=None, limit=100)]
@@ -294,7 +295,7 @@ def test_positions_only_increase_and_a_fresh_mirror_sees_the_same_ones(kafka_app
     assert [n.id for n in fresh.select_notifications(start=None, limit=100)] == ids
 
 
-def test_the_mirror_is_kept_between_processes_and_only_new_records_are_fetched(kafka_app, tmp_path):
+def test_the_local_cache_is_kept_between_processes_and_only_new_records_are_fetched(kafka_app, tmp_path):
     kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.2", ["keycloak:1"])
     settings = kafka_app.recorder.log.settings
     head = kafka_app.recorder.max_notification_id()
@@ -319,7 +320,7 @@ def test_a_record_not_written_by_imagetrail_is_never_applied(kafka_app, kafka_bo
         producer.send(topic, key=b"someone", value=b'{"tag": "20"}').get(timeout=10)
     before = kafka_app.recorder.max_notification_id()
     assert kafka_app.recorder.max_notification_id() == before
-    assert [reason for _, reason in kafka_app.recorder.log.mirror.foreign()] == \
+    assert [reason for _, reason in kafka_app.recorder.log.cache.foreign()] == \
         ["not written by imagetrail (missing or invalid imagetrail headers)"]
     assert kafka_app.stream("demo", "keycloak").state.head("20") is not None
     kafka_app.tag("demo", "quay.io/keycloak/keycloak:20.0.3", ["keycloak:20"])  # the store still works

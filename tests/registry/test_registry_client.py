@@ -6,7 +6,9 @@ import threading
 
 import pytest
 
+from imagetrail.cli.session import credential_store
 from imagetrail.engine.adapters.registry.credentials import CredentialStore
+from imagetrail.engine.settings import Settings
 from imagetrail.engine.domain.errors import ResolveFailed
 from imagetrail.engine.domain.references import parse_docker_image_reference as ref
 from imagetrail.engine.adapters.registry.client import RegistryClient
@@ -155,14 +157,14 @@ def test_the_auth_files_are_searched_in_the_containers_order(token_registry, fre
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
     # docker's config.json, keyed by URL as `docker login` writes it
     auth_file(home / ".docker", f"http://{token_registry.address}/v1/", "alice", "s3cret", "config.json")
-    assert RegistryClient(CredentialStore.from_environment()).resolve(spec, insecure=True) == digest
+    assert RegistryClient(credential_store(Settings())).resolve(spec, insecure=True) == digest
     # podman's runtime auth.json is read first: a wrong password there wins and fails
     auth_file(runtime / "containers", token_registry.address, "alice", "stale")
     with pytest.raises(ResolveFailed):
-        RegistryClient(CredentialStore.from_environment()).resolve(spec, insecure=True)
+        RegistryClient(credential_store(Settings())).resolve(spec, insecure=True)
     # REGISTRY_AUTH_FILE replaces the search
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth_file(tmp_path, token_registry.address, "alice", "s3cret")))
-    assert RegistryClient(CredentialStore.from_environment()).resolve(spec, insecure=True) == digest
+    assert RegistryClient(credential_store(Settings())).resolve(spec, insecure=True) == digest
 
 
 def credential_helper(tmp_path, monkeypatch, logins: dict[str, tuple[str, str]]) -> None:

@@ -12,6 +12,7 @@ import pytest
 from imagetrail.engine.service.application import ImageTrail
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.runner import catch_up, rebuild
 from imagetrail.projections.views import open_view
 
@@ -54,7 +55,7 @@ def test_two_readers_never_fail_while_six_writers_move_one_tag(keycloak, store_u
     movers = [m["actor"] for m in moves if m["actor"].startswith("writer-")]
     assert sorted(movers) == sorted(w["command"].split()[1] for w in succeeded)  # each success once, no failure
 
-    app = ImageTrail(parse_store(store_url), Resolver())
+    app = ImageTrail(parse_store(Settings(store=store_url)), Resolver())
     live = open_view(app.views_path)
     catch_up(app, live)
     rebuilt = open_view(str(tmp_path / "rebuilt.views.db"))

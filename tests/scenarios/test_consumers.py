@@ -14,6 +14,7 @@ from imagetrail.engine.service.application import ImageTrail
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.consumers import Consumer
 
 
@@ -77,7 +78,7 @@ class CountingConsumer(Consumer):
 
 
 def test_a_side_effect_in_the_consumers_database_is_exactly_once(store_url, tmp_path):
-    app = ImageTrail(parse_store(store_url), Resolver())
+    app = ImageTrail(parse_store(Settings(store=store_url)), Resolver())
     for i in range(5):
         app.tag("demo", f"{KEYCLOAK}@sha256:{i:064x}", ["keycloak:20"])
     consumer = CountingConsumer(str(tmp_path / "consumer.db"))

@@ -13,7 +13,9 @@ import pytest
 from conftest import KEYCLOAK
 
 from imagetrail.engine.service.application import ImageTrail
+from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.consumers import event_id
 
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -51,7 +53,7 @@ def test_two_sqlite_stores_given_the_same_commands_have_different_sources(imaget
     for s in (source, other_source):
         assert re.fullmatch(f"imagetrail://sqlite/{UUID}", s) and urlsplit(s).scheme  # an absolute URI
     # consumers' idempotence keys carry the store's identity too
-    app, other_app = ImageTrail(parse_store(None)), ImageTrail(parse_store(other))
+    app, other_app = ImageTrail(parse_store(Settings()), Resolver()), ImageTrail(parse_store(Settings(store=other)), Resolver())
     last = app.mapper.to_domain_event(app.recorder.select_notifications(start=None, limit=100)[-1])
     other_last = other_app.mapper.to_domain_event(other_app.recorder.select_notifications(start=None, limit=100)[-1])
     assert event_id(last, app.source) != event_id(other_last, other_app.source)
@@ -77,7 +79,7 @@ def test_a_store_keeps_its_source_across_processes_and_an_old_store_gets_one_onc
 
 
 def test_each_memory_store_is_a_source_of_its_own():
-    first, second = ImageTrail(parse_store("memory://")), ImageTrail(parse_store("memory://"))
+    first, second = ImageTrail(parse_store(Settings(store="memory://")), Resolver()), ImageTrail(parse_store(Settings(store="memory://")), Resolver())
     assert re.fullmatch(f"imagetrail://memory/{UUID}", first.source)
     assert first.source == first.source != second.source
 

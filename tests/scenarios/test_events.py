@@ -10,6 +10,7 @@ from imagetrail.engine.domain.errors import Conflict
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 
 
 def all_events(app):
@@ -18,7 +19,7 @@ def all_events(app):
 
 @pytest.fixture
 def app(store_url):
-    return ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
+    return ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT))
 
 
 def test_every_event_records_actor_time_and_one_correlation_id_per_command(app):
@@ -33,9 +34,9 @@ def test_every_event_records_actor_time_and_one_correlation_id_per_command(app):
     assert all(e.timestamp.tzinfo is not None for e in events)
 
 
-def test_actor_defaults_to_the_environment(app, monkeypatch):
-    monkeypatch.setenv("IMAGETRAIL_ACTOR", "ci-bot")
-    app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:1"])
+def test_actor_defaults_to_the_environment(imagetrail, app, monkeypatch):
+    monkeypatch.setenv("IMAGETRAIL_ACTOR", "ci-bot")  # read by the CLI, which passes it to the service
+    imagetrail(f"tag {KEYCLOAK}:20.0.2 keycloak:1")
     assert {e.actor for e in all_events(app)} == {"ci-bot"}
 
 
@@ -58,7 +59,7 @@ def test_a_tag_move_and_the_rollouts_it_triggers_are_one_atomic_save(app):
 
 
 def test_a_stale_write_is_refused_and_writes_nothing(app, store_url):
-    other = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
+    other = ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     with pytest.raises(Conflict, match="changed concurrently; nothing was written, retry the command"):
         with app.command("stale") as (uow, outcome):
@@ -76,7 +77,7 @@ def test_deterministic_ids_find_objects_by_name():
 
 
 def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, store_url, monkeypatch):
-    other = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT))
+    other = ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     real_commit = ImageTrail.commit
     raced = []
@@ -103,8 +104,8 @@ def test_snapshots_load_long_histories_and_equal_a_full_replay(app, store_url):
     class WithoutSnapshots(ImageTrail):
         snapshotting_intervals = {}
 
-    replayed = WithoutSnapshots(parse_store(store_url), Resolver(SNAPSHOT)).stream("demo", "keycloak")
+    replayed = WithoutSnapshots(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT)).stream("demo", "keycloak")
     assert replayed.version == 120 and app.snapshots is not None
-    from_snapshot = ImageTrail(parse_store(store_url), Resolver(SNAPSHOT)).stream("demo", "keycloak")
+    from_snapshot = ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT)).stream("demo", "keycloak")
     assert from_snapshot.state == replayed.state and from_snapshot.version == replayed.version
     assert len(from_snapshot.state.status_tags["live"].items) == 60

@@ -7,12 +7,13 @@ from conftest import KEYCLOAK
 from imagetrail.engine.service.application import ImageTrail
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 from imagetrail.projections.runner import catch_up, rebuild
 from imagetrail.projections.views import open_view
 
 
 def open_store(tmp_path, snapshot):
-    store = parse_store(f"sqlite:///{tmp_path}/store.db")
+    store = parse_store(Settings(store=f"sqlite:///{tmp_path}/store.db"))
     return ImageTrail(store, Resolver(snapshot)), store
 
 

@@ -12,6 +12,7 @@ from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 
 TRIGGER_PATH = 'spec.template.spec.containers[?(@.name=="keycloak")].image'
 
@@ -249,7 +250,7 @@ def test_restore_spec_prints_its_plan_as_data(keycloak):
 # -- the engine's plan function on aggregates, without the CLI ----------------------------------
 
 def test_the_plan_function_derives_every_fate_from_aggregates():
-    app = ImageTrail(parse_store("memory://"), Resolver(SNAPSHOT))
+    app = ImageTrail(parse_store(Settings(store="memory://")), Resolver(SNAPSHOT))
     ns = "demo"
     app.create_istag(ns, "keycloak:20.0.2", from_image=f"{KEYCLOAK}:20.0.2")
     app.set_image_lookup(ns, ["keycloak"])

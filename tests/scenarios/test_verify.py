@@ -67,11 +67,14 @@ def test_a_store_written_before_the_chain_is_adopted_on_first_open(tmp_path, sna
 
     from imagetrail.engine.service.application import ImageTrail
     from imagetrail.engine.adapters.registry.resolver import Resolver
-    from imagetrail.engine.adapters.store_urls import StoreConfig, parse_store
+    from dataclasses import replace
 
-    store = parse_store(f"sqlite:///{tmp_path}/old.db")
+    from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.settings import Settings
+
+    store = parse_store(Settings(store=f"sqlite:///{tmp_path}/old.db"))
     unchained = {k: v for k, v in store.env.items() if k != "APPLICATION_RECORDER_TOPIC"}
-    old = ImageTrail(StoreConfig(store.url, unchained, store.views_path), Resolver(SNAPSHOT))
+    old = ImageTrail(replace(store, env=unchained), Resolver(SNAPSHOT))
     old.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     new = ImageTrail(store, Resolver(SNAPSHOT))
     assert len(new.recorder.select_notifications(start=None, limit=100)) == 2  # still visible

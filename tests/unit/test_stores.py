@@ -4,10 +4,11 @@ import pytest
 
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.adapters.store_urls import parse_store
+from imagetrail.engine.settings import Settings
 
 
 def test_kafka_url_with_several_brokers():
-    store = parse_store("kafka://k1.example.com:9092,k2.example.com:9093/imagetrail.events")
+    store = parse_store(Settings(store="kafka://k1.example.com:9092,k2.example.com:9093/imagetrail.events"))
     assert store.env["PERSISTENCE_MODULE"] == "imagetrail.engine.adapters.kafka"
     assert store.env["KAFKA_BOOTSTRAP_SERVERS"] == "k1.example.com:9092,k2.example.com:9093"
     assert store.env["KAFKA_TOPIC"] == "imagetrail.events"
@@ -17,7 +18,7 @@ def test_kafka_url_with_several_brokers():
                                  "kafka://host:9092/bad topic"])
 def test_bad_kafka_urls_say_the_expected_form(url):
     with pytest.raises(UsageError, match=r"use kafka://HOST:PORT\[,HOST:PORT\]/TOPIC"):
-        parse_store(url)
+        parse_store(Settings(store=url))
 
 
 def test_kafka_settings_from_a_config_file_and_the_environment(tmp_path, monkeypatch):
@@ -26,7 +27,7 @@ def test_kafka_settings_from_a_config_file_and_the_environment(tmp_path, monkeyp
                       "sasl.username=imagetrail\nsasl.password=from-file\nssl.cafile=/etc/ca.pem\ntimeout=10\n")
     monkeypatch.setenv("IMAGETRAIL_KAFKA_CONFIG", str(config))
     monkeypatch.setenv("IMAGETRAIL_KAFKA_SASL_PASSWORD", "from-env")
-    env = parse_store("kafka://k:9092/t").env
+    env = parse_store(Settings(store="kafka://k:9092/t")).env
     assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
     assert env["KAFKA_SASL_PASSWORD"] == "from-env"  # the environment wins
     assert env["KAFKA_SSL_CAFILE"] == "/etc/ca.pem" and env["KAFKA_TIMEOUT"] == "10"
@@ -37,7 +38,7 @@ def test_a_bad_config_line_is_named(tmp_path, monkeypatch):
     config.write_text("security.protocol=SSL\npassword=oops\n")
     monkeypatch.setenv("IMAGETRAIL_KAFKA_CONFIG", str(config))
     with pytest.raises(UsageError, match=f"{config}:2: expected KEY=VALUE"):
-        parse_store("kafka://k:9092/t")
+        parse_store(Settings(store="kafka://k:9092/t"))
 
 
 def test_credentials_never_reach_error_messages(monkeypatch, tmp_path):
@@ -52,4 +53,4 @@ def test_credentials_never_reach_error_messages(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("url", ["sqlite:///srv/it/events.db", "sqlite:////srv/it/events.db"])
 def test_sqlite_urls_with_three_or_four_slashes_name_the_same_absolute_file(url):
-    assert parse_store(url).env["SQLITE_DBNAME"] == "/srv/it/events.db"
+    assert parse_store(Settings(store=url)).env["SQLITE_DBNAME"] == "/srv/it/events.db"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
 import re
 import socket
 import ssl
@@ -86,20 +85,21 @@ class RegistryClient:
     _contexts: dict[bool, ssl.SSLContext] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_environment(cls) -> RegistryClient:
-        """Settings from IMAGETRAIL_REGISTRY_TIMEOUT / _RETRIES / _BACKOFF and IMAGETRAIL_IMPORT_PLATFORM
-        (the cluster's architecture, which Legacy imports pick from a list); auth from the auth files."""
-        def number(name: str, default: float, whole: bool = False) -> float:
-            return setting_number(name, os.environ.get(name), default, maximum=3600.0, whole=whole)
-        platform = os.environ.get("IMAGETRAIL_IMPORT_PLATFORM") or "/".join(DEFAULT_PLATFORM)
+    def configured(cls, credentials: CredentialStore, *, timeout: str | None = None, retries: str | None = None,
+                   backoff: str | None = None, platform: str | None = None) -> RegistryClient:
+        """From the raw IMAGETRAIL_REGISTRY_TIMEOUT / _RETRIES / _BACKOFF and IMAGETRAIL_IMPORT_PLATFORM
+        (the cluster's architecture, which Legacy imports pick from a list); unset means the default."""
+        def number(name: str, raw: str | None, default: float, whole: bool = False) -> float:
+            return setting_number(name, raw, default, maximum=3600.0, whole=whole)
+        platform = platform or "/".join(DEFAULT_PLATFORM)
         os_, _, arch = platform.partition("/")
         if not os_ or not arch or "/" in arch:
             raise UsageError(f"IMAGETRAIL_IMPORT_PLATFORM={platform} is not OS/ARCH (e.g. linux/arm64); "
                              "fix or unset it")
-        return cls(CredentialStore.from_environment(), platform=(os_, arch),
-                   timeout=number("IMAGETRAIL_REGISTRY_TIMEOUT", 10.0),
-                   retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", 2, whole=True)),
-                   backoff=number("IMAGETRAIL_REGISTRY_BACKOFF", 0.5))
+        return cls(credentials, platform=(os_, arch),
+                   timeout=number("IMAGETRAIL_REGISTRY_TIMEOUT", timeout, 10.0),
+                   retries=int(number("IMAGETRAIL_REGISTRY_RETRIES", retries, 2, whole=True)),
+                   backoff=number("IMAGETRAIL_REGISTRY_BACKOFF", backoff, 0.5))
 
     # -- resolving ---------------------------------------------------------------------
 

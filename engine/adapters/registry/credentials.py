@@ -43,16 +43,18 @@ class CredentialStore:
     required: bool = False  # REGISTRY_AUTH_FILE names a file that must exist
 
     @classmethod
-    def from_environment(cls) -> CredentialStore:
-        explicit = os.environ.get("REGISTRY_AUTH_FILE")
-        if explicit:
-            return cls([Path(explicit)], required=True)
+    def search(cls, *, auth_file: str | None = None, runtime_dir: str | None = None,
+               docker_config: str | None = None) -> CredentialStore:
+        """podman's order: REGISTRY_AUTH_FILE alone if set, else $XDG_RUNTIME_DIR's auth.json, the
+        user's containers auth.json, then docker's config.json (in $DOCKER_CONFIG or ~/.docker)."""
+        if auth_file:
+            return cls([Path(auth_file)], required=True)
         home = Path(os.path.expanduser("~"))
         files = []
-        if os.environ.get("XDG_RUNTIME_DIR"):
-            files.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+        if runtime_dir:
+            files.append(Path(runtime_dir) / "containers" / "auth.json")
         files.append(home / ".config" / "containers" / "auth.json")
-        files.append(Path(os.environ.get("DOCKER_CONFIG") or home / ".docker") / "config.json")
+        files.append(Path(docker_config or home / ".docker") / "config.json")
         return cls(files)
 
     def check(self) -> None:

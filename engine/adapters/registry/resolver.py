@@ -9,7 +9,6 @@ fails to import, as an unreachable registry would.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +34,8 @@ class Resolver:
         self.registry = registry
 
     @classmethod
-    def from_file(cls, path: str | None, *, live: bool = True) -> Resolver:
-        """The snapshot at `path` (or $IMAGETRAIL_MIRROR), backed by the live registry when `live`."""
-        registry = RegistryClient.from_environment() if live else None
-        path = path or os.environ.get("IMAGETRAIL_MIRROR")
+    def from_file(cls, path: str | None, registry: RegistryClient | None = None) -> Resolver:
+        """The snapshot at `path` (--mirror / IMAGETRAIL_MIRROR), backed by the live `registry` if any."""
         if not path:
             return cls(registry=registry)
         try:

@@ -1,0 +1,116 @@
+"""The eventsourcing recorders over a Kafka topic, and the infrastructure factory that makes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InfrastructureFactory,
+    Notification,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+)
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment, strtobool
+
+from imagetrail.engine.adapters import chain
+from imagetrail.engine.adapters.kafka.log import KafkaLog
+from imagetrail.engine.adapters.kafka.settings import KafkaSettings
+from imagetrail.engine.adapters.sqlite import SnapshotRecorder, open_datastore
+
+
+def _originator_id(value: str) -> UUID | str:
+    try:
+        return UUID(value)
+    except ValueError:
+        return value
+
+
+class KafkaAggregateRecorder(AggregateRecorder):
+    def __init__(self, log: KafkaLog):
+        self.log = log
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._insert(stored_events)
+        return None
+
+    def _insert(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        if not stored_events:
+            return []
+        return self.log.append(stored_events)
+
+    def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
+                      desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
+        self.log.catch_up(max_age=0.2)  # reads within one command share a catch-up
+        rows = self.log.cache.select_events(str(originator_id), gt, lte, desc, limit)
+        return [StoredEvent(originator_id=_originator_id(r[0]), originator_version=r[1], topic=r[2], state=r[3])
+                for r in rows]
+
+
+class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return self._insert(stored_events)
+
+    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
+                             topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
+        self.log.catch_up()
+        first = 1 if start is None else (start if inclusive_of_start else start + 1)
+        rows = self.log.cache.select_notifications(first, limit, stop, topics)
+        return [Notification(id=r[0], originator_id=_originator_id(r[1]), originator_version=r[2], topic=r[3],
+                             state=r[4]) for r in rows]
+
+    def max_notification_id(self) -> int | None:
+        self.log.catch_up()
+        return self.log.cache.max_position()
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        raise NotImplementedError("the Kafka store has no push subscription yet: pull with select_notifications")
+
+    @property
+    def source(self) -> str:
+        return self.log.source
+
+    def chained_records(self) -> Iterator[chain.ChainedRecord]:
+        return self.log.chained_records()
+
+
+class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
+    """Events in Kafka; tracking views in SQLite next to the local cache."""
+
+    def __init__(self, env: Environment):
+        super().__init__(env)
+        self.settings = KafkaSettings.from_env(self.env)
+        self.log = KafkaLog.for_settings(self.settings)
+        self.log.may_create = self.settings.create_topic  # the log is shared; the command opening it decides
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        if purpose == "snapshots":  # a cache, like the local cache of the log: never in the event topic
+            recorder = SnapshotRecorder(open_datastore(self.log.views_path), events_table_name="snapshots")
+            recorder.create_table()
+            return recorder
+        return KafkaAggregateRecorder(self.log)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        return KafkaApplicationRecorder(self.log)
+
+    def tracking_recorder(self, tracking_recorder_class: type[SQLiteTrackingRecorder] | None = None
+                          ) -> SQLiteTrackingRecorder:
+        if tracking_recorder_class is None:
+            topic = self.env.get(self.TRACKING_RECORDER_TOPIC)
+            if topic:
+                from eventsourcing.utils import resolve_topic
+                tracking_recorder_class = resolve_topic(topic)
+            else:
+                tracking_recorder_class = SQLiteTrackingRecorder
+        recorder = tracking_recorder_class(open_datastore(self.log.views_path))
+        if strtobool(self.env.get("CREATE_TABLE") or "y"):
+            recorder.create_table()
+        return recorder
+
+    def process_recorder(self) -> ProcessRecorder:
+        raise NotImplementedError("the Kafka store keeps no process recorder: projections track in SQLite")
