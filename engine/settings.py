@@ -74,9 +74,10 @@ class Settings(BaseSettings):
             return cls()
         except ValidationError as e:
             error = e.errors()[0]
-            name = error["loc"][0] if error["loc"] else "a setting"
-            raise UsageError(f"{name}={one_line(str(error['input']))} is not valid: {error['msg']}; "
-                             "fix or unset it") from None
+            name, value = error["loc"][0], one_line(str(error["input"]))
+            what = "a boolean (1, true, yes, on or 0, false, no, off)" if error["type"] == "bool_parsing" else \
+                f"valid ({error['msg']})"
+            raise UsageError(f"{name}={value} is not {what}; fix or unset it") from None
 
     def with_flags(self, **flags: Any) -> Settings:
         """These settings under the command line's flags: a flag that was given wins."""

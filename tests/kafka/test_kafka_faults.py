@@ -107,6 +107,7 @@ import os, signal, sys, uuid
 from datetime import datetime, timezone
 from eventsourcing.persistence import StoredEvent
 from imagetrail.engine.adapters.kafka import KafkaLog, KafkaSettings
+from imagetrail.engine.adapters.kafka.records import record_headers
 
 bootstrap, topic, cache = sys.argv[1:4]
 log = KafkaLog(KafkaSettings((bootstrap,), topic, timeout=30, cache_dir=cache))
@@ -114,7 +115,8 @@ producer = log._new_producer()   # takes the shared transactional id, as every w
 producer.begin_transaction()
 event = StoredEvent(uuid.uuid4(), 1, "imagetrail.engine.imagestream:ImageStream.Created", b"{}")
 producer.send(topic, partition=0, key=str(event.originator_id).encode(), value=event.state,
-              headers=log._headers(event, 1, "half-written", 0, 2, datetime.now(timezone.utc))).get(timeout=10)
+              headers=record_headers(event, 1, "half-written", 0, 2, datetime.now(timezone.utc), source=log.source,
+                                     writer=log.writer)).get(timeout=10)
 os.kill(os.getpid(), signal.SIGKILL)   # dies with its transaction open: one record of two sent
 """
 
