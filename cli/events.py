@@ -11,7 +11,7 @@ import click
 from pydantic import BaseModel
 
 from imagetrail.engine.domain.aggregate import DomainEvent
-from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence
+from imagetrail.engine.domain.cloudevents import cloudevent, event_type
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.cli.params import Seconds
@@ -23,11 +23,6 @@ from imagetrail.engine.domain.watchers import StreamWatchers
 AGGREGATES = (ImageStream, Deployment, StreamWatchers)
 
 
-def event_type(cls: type) -> str:
-    """The CloudEvents type: the same as the Kafka records' ce_type header."""
-    return "dev.imagetrail." + cls.__qualname__
-
-
 def event_classes() -> dict[str, type[BaseModel]]:
     found = {}
     for aggregate in AGGREGATES:
@@ -35,16 +30,6 @@ def event_classes() -> dict[str, type[BaseModel]]:
             if isinstance(value, type) and issubclass(value, DomainEvent) and name not in ("Event", "Snapshot"):
                 found[event_type(value)] = value
     return found
-
-
-def cloudevent(position: int, event: Any, source: str) -> dict[str, Any]:
-    data = event.model_dump(mode="json")
-    return {
-        "specversion": "1.0", "id": cloudevent_id(event.originator_id, event.originator_version),
-        "source": source, "type": event_type(type(event)), "time": data["timestamp"],
-        "subject": str(event.originator_id), "datacontenttype": "application/json",
-        "sequence": cloudevent_sequence(position), "data": data,
-    }
 
 
 def known_types(name: str) -> list[str]:
@@ -132,11 +117,28 @@ def notify(s, file_, webhook, state_path, follow, poll, pace):
 @click.command()
 @click.argument("types", nargs=-1)
 def schema(types):
-    """Print the JSON Schema of every event type (or of TYPES): the contract for consumers."""
-    classes = event_classes()
+    """Print the JSON Schema of every event type and read model (or of TYPES): the contract for consumers.
+
+    Events are as stored (snake_case); the read models (history, log, doctor) as printed (camelCase)."""
+    classes, models = event_classes(), read_models()
     chosen = {}
-    for name in types or classes:
-        for t in known_types(name):
+    for name in types or [*classes, *models]:
+        if name in models:
+            chosen[name] = {"version": 1, "schema": models[name].model_json_schema(by_alias=True, mode="serialization")}
+            continue
+        try:
+            found = known_types(name)
+        except UsageError as e:
+            raise UsageError(f"{e}; read models: {', '.join(models)}") from None
+        for t in found:
             chosen[t] = {"version": getattr(classes[t], "class_version", 1),
                          "schema": classes[t].model_json_schema(by_alias=False)}  # as stored
     click.echo(json.dumps(chosen, indent=2))
+
+
+def read_models() -> dict[str, type[BaseModel]]:
+    """What history, log and doctor print, by name (projections/records.py, engine/domain/doctor.py)."""
+    from imagetrail.engine.domain.doctor import DoctorReport
+    from imagetrail.projections.records import MODELS
+
+    return {**MODELS, "DoctorReport": DoctorReport}

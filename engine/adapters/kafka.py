@@ -47,7 +47,7 @@ from eventsourcing.utils import Environment, strtobool
 from imagetrail.engine.adapters import chain
 from imagetrail.engine.adapters.chain import GENESIS
 from imagetrail.engine.adapters.sqlite import SnapshotRecorder, open_datastore
-from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence
+from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence, cloudevent_type
 from imagetrail.engine.domain.parsing import setting_number
 from imagetrail.engine.domain.errors import NotFound
 
@@ -588,7 +588,7 @@ class KafkaLog:
             # CloudEvents 1.0 Kafka protocol binding (binary mode)
             ("ce_specversion", b"1.0"),
             ("ce_id", cloudevent_id(event.originator_id, event.originator_version).encode()),
-            ("ce_type", _cloudevent_type(event.topic).encode()),
+            ("ce_type", cloudevent_type(event.topic).encode()),
             ("ce_source", self.source.encode()),
             ("ce_sequence", cloudevent_sequence(position).encode()),  # the Sequence extension
             ("ce_time", timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z").encode()),
@@ -665,11 +665,6 @@ def _try(fn) -> BaseException | None:
     except BaseException as e:  # reported to the caller, which decides
         return e
     return None
-
-
-def _cloudevent_type(topic: str) -> str:
-    """'imagetrail.engine.domain.imagestream:ImageStream.TagMoved' → 'dev.imagetrail.ImageStream.TagMoved'."""
-    return "dev.imagetrail." + topic.split(":", 1)[-1] if topic.startswith("imagetrail.") else topic
 
 
 def _event_time(state: bytes) -> datetime | None:
