@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import click
 from pydantic import BaseModel
@@ -19,6 +17,7 @@ from imagetrail.engine.domain.parsing import is_integer, parse_int
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.watchers import StreamWatchers
+from imagetrail.projections.pump import pump
 
 AGGREGATES = (ImageStream, Deployment, StreamWatchers)
 
@@ -70,18 +69,11 @@ def tail(s, start, follow, types, poll):
     wanted = {t for name in types for t in known_types(name)}
     source = app.source
     try:
-        while True:
-            page = app.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)
-            for notification in page:
-                event = app.mapper.to_domain_event(notification)
+        for page in pump(app, position, follow=follow, poll=poll):
+            for at, event in page:
                 kind = event_type(type(event))
                 if not wanted or kind in wanted or kind.rsplit(".", 1)[-1] in wanted:
-                    click.echo(json.dumps(cloudevent(notification.id, event, source)))
-                position = notification.id
-            if not page:
-                if not follow:
-                    return
-                time.sleep(poll)
+                    click.echo(json.dumps(cloudevent(at, event, source)))
     except KeyboardInterrupt:
         return
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from imagetrail.engine.domain.cloudevents import cloudevent_id
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.projections.pump import pump
 
 
 def event_id(event: Any, source: str) -> str:
@@ -58,19 +59,16 @@ class Consumer:
         """Process every event after the saved position; with `follow`, keep waiting for more."""
         self.app = app
         done = 0
-        while not should_stop():
-            page = app.recorder.select_notifications(start=self.position, limit=200, inclusive_of_start=False)
-            for notification in page:
-                event = app.mapper.to_domain_event(notification)
+        for page in pump(app, lambda: self.position, limit=200, follow=follow, poll=poll, should_stop=should_stop):
+            for position, event in page:
                 handler = getattr(self, f"on_{type(event).__name__}", None)
                 wanted = handler is not None and (not self.types or isinstance(event, self.types))
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
                     if wanted:
-                        handler(event, notification.id)
+                        handler(event, position)
                     self.db.execute("INSERT INTO consumer_position VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-                                    "SET position = excluded.position",
-                                    (self.name or type(self).__name__, notification.id))
+                                    "SET position = excluded.position", (self.name or type(self).__name__, position))
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -78,10 +76,6 @@ class Consumer:
                 done += 1
                 if wanted and pace:
                     time.sleep(pace)
-            if not page:
-                if not follow:
-                    break
-                time.sleep(poll)
         return done
 
 
