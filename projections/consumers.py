@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from imagetrail.engine.domain.cloudevents import cloudevent_id
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.projections.pump import pump
 
 
@@ -104,13 +105,13 @@ class ChangeNotifier(Consumer):
 
     def on_TagMoved(self, event: Any, position: int) -> None:  # noqa: N802  (event names are CamelCase)
         stream = self.name_of(event.originator_id)
-        self.deliver(event, f"{event.timestamp:%Y-%m-%dT%H:%M:%SZ} {event.actor}: {stream}:{event.tag} → "
+        self.deliver(event, f"{timestamp(event.timestamp, seconds=True)} {event.actor}: {stream}:{event.tag} → "
                             f"{event.item.docker_image_reference} ({event.change})")
 
     def on_RolledOut(self, event: Any, position: int) -> None:  # noqa: N802
         deployment = self.name_of(event.originator_id)
         images = ", ".join(f"{c}={i}" for c, i in event.images.items())
-        self.deliver(event, f"{event.timestamp:%Y-%m-%dT%H:%M:%SZ} {event.actor}: deployment {deployment} "
+        self.deliver(event, f"{timestamp(event.timestamp, seconds=True)} {event.actor}: deployment {deployment} "
                             f"rolled out revision {event.revision} ({images})")
 
     def deliver(self, event: Any, text: str) -> None:

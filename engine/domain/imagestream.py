@@ -6,7 +6,7 @@ shared/reference/openshift-semantics.md, cited here as §N).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from pydantic import Field
 
 from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id, utcnow
 from imagetrail.engine.domain.errors import Conflict, NotFound
+from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.model import (
     DOCKER_IMAGE,
@@ -103,18 +104,13 @@ class ImageStreamState(Model):
         return bool(history and any(c.status == "False" and (c.reason, c.message) == (reason, message)
                                     for c in history.conditions))
 
-    def import_pending(self, tag: str) -> bool:
-        spec = self.spec_tags.get(tag)
-        return bool(spec and spec.kind == DOCKER_IMAGE and not spec.reference
-                    and spec.generation is not None and spec.generation > self.observed_generation(tag))
-
     def observe_import(self, tag: str, generation: int, at: datetime) -> None:
         """§2.5/§5.9: an import, good or failed, leaves the spec tag and the stream at its generation."""
         self.generation = generation
         spec = self.spec_tags.get(tag)
         if spec is not None:
             spec.generation = generation
-        self.annotations[REPOSITORY_CHECK_ANNOTATION] = _rfc3339(at)
+        self.annotations[REPOSITORY_CHECK_ANNOTATION] = timestamp(at, seconds=True)
 
     def follow_tag_reference(self, tag: str) -> tuple[str, list[str]]:
         """oc's FollowTagReference: the final tag behind a chain of same-stream aliases.
@@ -436,7 +432,3 @@ class ImageStream(Aggregate[ImageStreamState]):
     def moved_tags(self) -> list[str]:
         """Tags whose head moved in this unit of work (pending, not yet saved)."""
         return sorted({e.tag for e in self.pending_events if isinstance(e, self.TagMoved)})
-
-
-def _rfc3339(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
