@@ -3,6 +3,7 @@
 import json
 
 import jsonschema
+import pytest
 import yaml
 
 from conftest import A, B, KEYCLOAK
@@ -103,3 +104,19 @@ def test_doctor_takes_every_output_format_of_get(keycloak):
     keycloak("create deployment plain --image nginx:1.25")
     failing = keycloak("doctor deployment/plain -o jsonpath={.ok}", ok=False)
     assert (failing.out, failing.code) == ("false", 1)  # the exit status says it, whatever the format
+
+
+@pytest.mark.sqlite_only
+def test_the_readme_documents_every_field_of_the_read_models(keycloak):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("- **Output.**"):readme.index("- **`--at`**")]
+    for name in ("TagChange", "ImageChange", "LogEntry", "DoctorReport"):
+        contract = schema(keycloak, name)
+        fields = set(contract["properties"])
+        for nested in contract.get("$defs", {}).values():
+            fields |= set(nested["properties"])
+        assert f"**`{name}`**" in section
+        missing = {f for f in fields if f"`{f}`" not in section and f"{f}," not in section and f"{f}}}" not in section}
+        assert not missing, (name, missing)
