@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from imagetrail.cli import printers
@@ -117,26 +115,27 @@ def rollout_history(s: Session, resource):
 
 @click.command()
 @click.argument("resource")
-@click.option("-o", "--output", type=click.Choice(["json"]), help="json: every check as an object.")
+@printers.output_options
 @pass_session
-def doctor(s: Session, resource, output):
+def doctor(s: Session, resource, output: printers.Output):
     """Check why a Deployment does or does not follow its image stream tags.
 
     Each check passes or fails with the command that fixes it; the exit status is 0 only
     when all pass.
     """
-    from imagetrail.engine.domain.doctor import examine
+    from imagetrail.engine.domain.doctor import DoctorReport, examine
 
     name = split_resource(resource)
-    checks = examine(get_deployment(s, name), lambda ns, stream: s.view.get("imagestream", ns, stream))
-    if output:
-        click.echo(json.dumps({"deployment": name, "ok": all(c.ok for c in checks),
-                               "checks": [c.as_dict() for c in checks]}, indent=2))
-    else:
-        for c in checks:
+    report = DoctorReport.of(name, examine(get_deployment(s, name),
+                                           lambda ns, stream: s.view.get("imagestream", ns, stream)))
+    if output.format in ("", "wide"):  # the checks as lines, not a table
+        for c in report.checks:
             where = f"[{c.container}] " if c.container else ""
             click.echo(f"{'PASS' if c.ok else 'FAIL'}  {where}{c.name}: {c.detail}")
             if c.fix:
                 click.echo(f"      fix: {c.fix}")
-    if not all(c.ok for c in checks):
+    else:
+        click.echo(printers.emit(output, [report.model_dump(mode="json")], True, plain=list,
+                                 resource="deployment.apps", name=lambda d: d["deployment"]), nl=False)
+    if not report.ok:
         raise SystemExit(1)

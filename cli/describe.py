@@ -1,7 +1,7 @@
 """`oc describe is NAME`, rendered the way openshift/oc renders it.
 
 Pure functions over an API-shaped ImageStream dict (``image.openshift.io/v1``, the JSON that
-``oc get is -o json`` prints); standard library only.
+``oc get is -o json`` prints); the standard library and the domain's pure rules (model.py) only.
 
 Ported from (openshift/oc):
 
@@ -26,6 +26,8 @@ from datetime import datetime, timedelta, timezone
 from functools import cmp_to_key
 from typing import Any
 
+from imagetrail.engine.domain import model
+
 __all__ = [
     "describe_imagestream",
     "human_duration",
@@ -34,8 +36,12 @@ __all__ = [
     "ERR_CIRCULAR_REFERENCE",
     "ERR_NOT_FOUND_REFERENCE",
     "ERR_CROSS_IMAGE_STREAM_REFERENCE",
-    "ERR_INVALID_REFERENCE",
 ]
+
+# the domain's words for oc's FollowTagReference errors
+ERR_CIRCULAR_REFERENCE = model.CIRCULAR_REFERENCE
+ERR_NOT_FOUND_REFERENCE = model.NOT_FOUND_REFERENCE
+ERR_CROSS_IMAGE_STREAM_REFERENCE = model.CROSS_IMAGE_STREAM_REFERENCE
 
 # --------------------------------------------------------------------------------------------
 # Go durations (int64 nanoseconds) and docker/go-units HumanDuration
@@ -284,12 +290,6 @@ def prioritize_tags(tags: list[str]) -> list[str]:
 # Stream accessors (imageutil.SpecHasTag / StatusHasTag) and FollowTagReference
 # --------------------------------------------------------------------------------------------
 
-ERR_CIRCULAR_REFERENCE = "reference to same tag"  # Go: ErrCircularReference "reference tag is circular"
-ERR_NOT_FOUND_REFERENCE = "reference tag is not found"  # Go: ErrNotFoundReference
-ERR_CROSS_IMAGE_STREAM_REFERENCE = "reference to another image stream"  # Go: ErrCrossImageStreamReference
-ERR_INVALID_REFERENCE = "reference tag is invalid"  # Go: ErrInvalidReference (unreachable in practice)
-
-
 def _d(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -324,56 +324,20 @@ def _status_has_tag(obj: dict, name: str) -> dict | None:
     return None
 
 
-def _split_image_stream_tag(name_and_tag: str) -> tuple[str, str, bool]:
-    parts = name_and_tag.split(":", 1)
-    tag = parts[1] if len(parts) > 1 else ""
-    return parts[0], (tag or "latest"), len(parts) == 2
-
-
 def follow_tag_reference(obj: dict, tag: str) -> tuple[str | None, list[str], str | None]:
-    """oc ``FollowTagReference``: walk same-stream ``ImageStreamTag`` references in ``spec.tags``.
+    """oc ``FollowTagReference`` over ``obj``'s ``spec.tags`` (the domain's rule,
+    ``model.follow_tag_reference``): ``(final_tag, chain, None)``, or ``(None, chain, error)``.
 
-    Returns ``(final_tag, chain, error)``:
-
-    * success: ``final_tag`` is the first spec tag whose ``from`` is missing or not an
-      ``ImageStreamTag``; ``chain`` lists the tags visited from ``tag`` to ``final_tag`` (inclusive),
-      so ``len(chain) > 1`` is Go's ``multiple`` (the tag is an alias); ``error`` is None.
-    * failure: ``final_tag`` is None, ``chain`` ends with the tag where the walk stopped (for a
-      cycle the repeated tag appears twice) and ``error`` is one of ``ERR_CIRCULAR_REFERENCE``,
-      ``ERR_NOT_FOUND_REFERENCE`` (a tag on the way is missing from spec),
-      ``ERR_CROSS_IMAGE_STREAM_REFERENCE`` (``from.namespace`` is another namespace, or
-      ``from.name`` names another stream), ``ERR_INVALID_REFERENCE``.
-
-    ``from.name`` may be ``<thisStream>:<tag>`` or a bare ``<tag>``; ``<thisStream>:`` means ``latest``.
+    ``len(chain) > 1`` is Go's ``multiple`` (the tag is an alias). Of two spec tags with one
+    name the first counts, as ``SpecHasTag`` finds it.
     """
     meta = _d(obj.get("metadata"))
-    stream_name, stream_ns = _s(meta.get("name")), _s(meta.get("namespace"))
-    seen: set[str] = set()
-    chain: list[str] = []
-    while True:
-        chain.append(tag)
-        if tag in seen:
-            return None, chain, ERR_CIRCULAR_REFERENCE
-        seen.add(tag)
-        tag_ref = _spec_has_tag(obj, tag)
-        if tag_ref is None:
-            return None, chain, ERR_NOT_FOUND_REFERENCE
-        frm = tag_ref.get("from")
-        if not isinstance(frm, dict) or _s(frm.get("kind")) != "ImageStreamTag":
-            return tag, chain, None
-        from_ns = _s(frm.get("namespace"))
-        if from_ns != "" and from_ns != stream_ns:
-            return None, chain, ERR_CROSS_IMAGE_STREAM_REFERENCE
-        from_name = _s(frm.get("name"))
-        if ":" in from_name:
-            name, tagref, ok = _split_image_stream_tag(from_name)
-            if not ok:
-                return None, chain, ERR_INVALID_REFERENCE
-            if name != stream_name:
-                return None, chain, ERR_CROSS_IMAGE_STREAM_REFERENCE
-            tag = tagref
-        else:
-            tag = from_name
+    sources: dict[str, tuple[str, str, str] | None] = {}
+    for spec in _spec_tags(obj):
+        frm = spec.get("from")
+        sources.setdefault(_s(spec.get("name")), (_s(frm.get("kind")), _s(frm.get("namespace")), _s(frm.get("name")))
+                           if isinstance(frm, dict) else None)
+    return model.follow_tag_reference(sources, _s(meta.get("namespace")), _s(meta.get("name")), tag)
 
 
 # --------------------------------------------------------------------------------------------
@@ -536,17 +500,10 @@ def _latest_observed_tag_generation(obj: dict, tag: str) -> int:
     tag_events = _status_has_tag(obj, tag)
     if tag_events is None:
         return 0
-    last_gen = 0
     items = _l(tag_events.get("items"))
-    if items:
-        last_gen = max(last_gen, _go_int(_d(items[0]).get("generation")))
-    for condition in _l(tag_events.get("conditions")):
-        condition = _d(condition)
-        if _s(condition.get("type")) != "ImportSuccess":
-            continue
-        last_gen = max(last_gen, _go_int(condition.get("generation")))
-        break
-    return last_gen
+    conditions = [_d(c) for c in _l(tag_events.get("conditions"))]
+    return model.observed_generation(max(0, _go_int(_d(items[0]).get("generation")) if items else 0),
+                                     ((_s(c.get("type")), _go_int(c.get("generation"))) for c in conditions))
 
 
 def _format_image_stream_tags(out: list[str], obj: dict, now: datetime) -> None:

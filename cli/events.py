@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import click
 from pydantic import BaseModel
 
 from imagetrail.engine.domain.aggregate import DomainEvent
-from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence
+from imagetrail.engine.domain.cloudevents import cloudevent, event_type
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.cli.params import Seconds
@@ -19,13 +17,9 @@ from imagetrail.engine.domain.parsing import is_integer, parse_int
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.watchers import StreamWatchers
+from imagetrail.projections.pump import pump
 
 AGGREGATES = (ImageStream, Deployment, StreamWatchers)
-
-
-def event_type(cls: type) -> str:
-    """The CloudEvents type: the same as the Kafka records' ce_type header."""
-    return "dev.imagetrail." + cls.__qualname__
 
 
 def event_classes() -> dict[str, type[BaseModel]]:
@@ -35,16 +29,6 @@ def event_classes() -> dict[str, type[BaseModel]]:
             if isinstance(value, type) and issubclass(value, DomainEvent) and name not in ("Event", "Snapshot"):
                 found[event_type(value)] = value
     return found
-
-
-def cloudevent(position: int, event: Any, source: str) -> dict[str, Any]:
-    data = event.model_dump(mode="json")
-    return {
-        "specversion": "1.0", "id": cloudevent_id(event.originator_id, event.originator_version),
-        "source": source, "type": event_type(type(event)), "time": data["timestamp"],
-        "subject": str(event.originator_id), "datacontenttype": "application/json",
-        "sequence": cloudevent_sequence(position), "data": data,
-    }
 
 
 def known_types(name: str) -> list[str]:
@@ -85,18 +69,11 @@ def tail(s, start, follow, types, poll):
     wanted = {t for name in types for t in known_types(name)}
     source = app.source
     try:
-        while True:
-            page = app.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)
-            for notification in page:
-                event = app.mapper.to_domain_event(notification)
+        for page in pump(app, position, follow=follow, poll=poll):
+            for at, event in page:
                 kind = event_type(type(event))
                 if not wanted or kind in wanted or kind.rsplit(".", 1)[-1] in wanted:
-                    click.echo(json.dumps(cloudevent(notification.id, event, source)))
-                position = notification.id
-            if not page:
-                if not follow:
-                    return
-                time.sleep(poll)
+                    click.echo(json.dumps(cloudevent(at, event, source)))
     except KeyboardInterrupt:
         return
 
@@ -129,11 +106,28 @@ def notify(s, file_, webhook, state_path, follow, poll, pace):
 @click.command()
 @click.argument("types", nargs=-1)
 def schema(types):
-    """Print the JSON Schema of every event type (or of TYPES): the contract for consumers."""
-    classes = event_classes()
+    """Print the JSON Schema of every event type and read model (or of TYPES): the contract for consumers.
+
+    Events are as stored (snake_case); the read models (history, log, doctor) as printed (camelCase)."""
+    classes, models = event_classes(), read_models()
     chosen = {}
-    for name in types or classes:
-        for t in known_types(name):
+    for name in types or [*classes, *models]:
+        if name in models:
+            chosen[name] = {"version": 1, "schema": models[name].model_json_schema(by_alias=True, mode="serialization")}
+            continue
+        try:
+            found = known_types(name)
+        except UsageError as e:
+            raise UsageError(f"{e}; read models: {', '.join(models)}") from None
+        for t in found:
             chosen[t] = {"version": getattr(classes[t], "class_version", 1),
                          "schema": classes[t].model_json_schema(by_alias=False)}  # as stored
     click.echo(json.dumps(chosen, indent=2))
+
+
+def read_models() -> dict[str, type[BaseModel]]:
+    """What history, log and doctor print, by name (projections/records.py, engine/domain/doctor.py)."""
+    from imagetrail.engine.domain.doctor import DoctorReport
+    from imagetrail.projections.records import MODELS
+
+    return {**MODELS, "DoctorReport": DoctorReport}

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from imagetrail.cli import printers
@@ -29,44 +27,53 @@ def when(timestamp: str) -> str:
 
 @click.command()
 @click.argument("resource")
-@click.option("-o", "--output", type=click.Choice(["json"]), help="json: the full rows, one JSON document.")
+@printers.output_options
 @click.option("--limit", type=Whole(1), help="Only the newest N changes.")
 @click.pass_obj
-def history(s, resource, output, limit):
+def history(s, resource, output: printers.Output, limit):
     """Every change of IS:TAG, or every image change of deployment/NAME, newest first."""
     if resource.startswith(("deployment/", "deploy/", "deployments/")):
         name = deployment_name(resource.split("/", 1)[1])
         if s.view.get("deployment", s.namespace, name) is None:
             raise UsageError(f'deployments.apps {quote(name)} not found')
-        rows = s.view.deployment_history(s.namespace, name, limit)
-        if output:
-            click.echo(json.dumps(rows, indent=2))
-            return
-        table = [["POSITION", "TIME", "CONTAINER", "FROM", "TO", "CAUSE", "ACTOR", "COMMAND"]]
-        for r in rows:
-            cause = r["cause"]
-            if r["tag_event"]:
-                t = r["tag_event"]
-                cause = f"trigger {r['cause_stream'].split('/', 1)[1]}:{r['cause_tag']} ← {t['change']} @{t['position']} by {t['actor']}"
-            table.append([str(r["position"]), when(r["timestamp"]), r["container"], r["old_image"] or "<none>",
-                          r["new_image"], cause, r["actor"], r["correlation_id"][:8]])
-        click.echo(printers.table(table), nl=False)
+        changes = s.view.deployment_history(s.namespace, name, limit)
+
+        def deployment_rows() -> list[list[str]]:
+            table = [["POSITION", "TIME", "CONTAINER", "FROM", "TO", "CAUSE", "ACTOR", "COMMAND"]]
+            for r in changes:
+                cause, t = r.cause.kind, r.cause.tag_change
+                if t:
+                    cause = (f"trigger {r.cause.image_stream.split('/', 1)[1]}:{r.cause.tag} ← {t.change} "
+                             f"@{t.position} by {t.actor}")
+                table.append([str(r.position), when(r.timestamp), r.container, r.previous_image or "<none>",
+                              r.image, cause, r.actor, r.correlation_id[:8]])
+            return table
+
+        _print(output, changes, deployment_rows)
         return
     if ":" not in resource or "/" in resource:
         raise UsageError(f'{quote(resource)} is neither IS:TAG nor deployment/NAME')
     stream, tag = istag_name(s.namespace, resource)
     if s.view.get("imagestream", s.namespace, stream) is None:
         raise UsageError(f'imagestreams.image.openshift.io {quote(stream)} not found')
-    rows = s.view.tag_history(s.namespace, stream, tag, limit)
-    if output:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    table = [["REV", "POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]]
-    for r in rows:
-        table.append([str(r["revision"]), str(r["position"]), when(r["timestamp"]), r["actor"], r["change"],
-                      short(r["old_image"]),
-                      short(r["new_image"]), ",".join(r["deployments"]) or "-", r["correlation_id"][:8]])
-    click.echo(printers.table(table), nl=False)
+    moves = s.view.tag_changes(s.namespace, stream, tag, limit)
+
+    def tag_rows() -> list[list[str]]:
+        table = [["REV", "POSITION", "TIME", "ACTOR", "CHANGE", "FROM", "TO", "DEPLOYMENTS", "COMMAND"]]
+        for r in moves:
+            table.append([str(r.revision), str(r.position), when(r.timestamp), r.actor, r.change,
+                          short(r.from_.image if r.from_ else None), short(r.to.image if r.to else None),
+                          ",".join(r.deployments) or "-", r.correlation_id[:8]])
+        return table
+
+    _print(output, moves, tag_rows)
+
+
+def _print(output: printers.Output, records: list, rows) -> None:
+    """A table by default; -o json|yaml is one kubectl `kind: List` of the documented records
+    (projections/records.py), as `get` prints several objects; -o name is event/POSITION."""
+    click.echo(printers.emit(output, [r.document() for r in records], False, plain=rows, resource="event",
+                             name=lambda d: str(d["position"])), nl=False)
 
 
 @click.command("log")
@@ -80,9 +87,9 @@ def history(s, resource, output, limit):
               help="Only this kind (e.g. tag, import, alias-set, rollback, deployment.rolled-out).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Every namespace, not just the current one.")
 @click.option("--limit", type=Whole(1), default=100, show_default=True)
-@click.option("-o", "--output", type=click.Choice(["json"]), help="json: one JSON object a line.")
+@printers.output_options
 @click.pass_obj
-def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespaces, limit, output):
+def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespaces, limit, output: printers.Output):
     """The event log, newest first, filtered."""
     objects = [f"is/{stream_name(s.namespace, n)}" for n in streams]
     objects += [f"deployment/{deployment_name(n)}" for n in deployments]
@@ -92,18 +99,13 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
             raise UsageError(f'--tag {quote(tag)} must be IS:TAG')
         stream, tag_name = istag_name(s.namespace, tag)
         objects.append(f"is/{stream}")
-    rows = s.view.log(namespace=None if all_namespaces else s.namespace,
-                      since=parse_time(since, "--since") if since else None,
-                      until=parse_time(until, "--until") if until else None,
-                      actor=actor, objects=objects, tag=tag_name, kinds=list(kinds), limit=limit)
-    if output:
-        for r in rows:
-            click.echo(json.dumps(r))
-        return
-    table = [["POSITION", "TIME", "ACTOR", "NAMESPACE", "KIND", "OBJECT", "SUMMARY"]]
-    table += [[str(r["position"]), when(r["timestamp"]), r["actor"], r["namespace"], r["kind"], r["object"],
-               r["summary"]] for r in rows]
-    click.echo(printers.table(table), nl=False)
+    entries = s.view.log(namespace=None if all_namespaces else s.namespace,
+                         since=parse_time(since, "--since") if since else None,
+                         until=parse_time(until, "--until") if until else None,
+                         actor=actor, objects=objects, tag=tag_name, kinds=list(kinds), limit=limit)
+    rows = lambda: [["POSITION", "TIME", "ACTOR", "NAMESPACE", "KIND", "OBJECT", "SUMMARY"]] + [
+        [str(r.position), when(r.timestamp), r.actor, r.namespace, r.kind, r.object, r.summary] for r in entries]
+    _print(output, entries, rows)
 
 
 @click.command()

@@ -253,8 +253,10 @@ GO_BOOL = _GoBool()
 
 def emit(output: Output | str | None, documents: list[dict[str, Any]], single: bool, *,
          plain: Callable[[], list[list[str]]], wide: Callable[[], list[list[str]]] | None = None,
-         resource: str) -> str:
+         resource: str, name: Callable[[dict[str, Any]], str] | None = None) -> str:
     """Render documents in the requested format; `plain`/`wide` give the table rows, header first.
+
+    -o name prints `resource/<metadata.name>`, or `resource/<name(document)>`, once each.
 
     As kubectl get does, several objects (or none) are one `kind: List`: jsonpath runs against the
     List (`{.items[*]...}`), custom-columns prints one row per item.
@@ -264,7 +266,8 @@ def emit(output: Output | str | None, documents: list[dict[str, Any]], single: b
         rows = ((wide or plain) if out.format == "wide" else plain)()
         return table(rows[1:] if out.no_headers else rows)
     if out.format == "name":
-        return "".join(f"{resource}/{d['metadata']['name']}\n" for d in documents)
+        names = (name(d) if name else d["metadata"]["name"] for d in documents)
+        return "".join(f"{resource}/{n}\n" for n in dict.fromkeys(names))
     if out.format == "custom-columns":
         return _custom_columns(out, documents)
     data = documents[0] if single else as_list(documents)

@@ -7,14 +7,13 @@ scan of the log.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteCursor
 
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream, ImageStreamState
+from imagetrail.engine.domain.parsing import timestamp
 
 TABLES = [
     # one row per event: the audit log that `imagetrail log` filters
@@ -90,7 +89,7 @@ def record(c: SQLiteCursor, position: int, event: Any, before: dict[str, Any], s
     summary, tag = _summary(event, before, state)
     c.execute(
         "INSERT OR REPLACE INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (position, _time(event.timestamp), event.actor, state.namespace, kind_of(event), _object(state), tag,
+        (position, timestamp(event.timestamp), event.actor, state.namespace, kind_of(event), _object(state), tag,
          event.correlation_id, event.command, event.reason, summary),
     )
     c.execute("INSERT OR REPLACE INTO object_versions VALUES (?, ?, ?, ?, ?)",
@@ -120,10 +119,6 @@ def record(c: SQLiteCursor, position: int, event: Any, before: dict[str, Any], s
 
 def _object(state: Any) -> str:
     return f"is/{state.name}" if isinstance(state, ImageStreamState) else f"deployment/{state.name}"
-
-
-def _time(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _short(image: str | None) -> str:
@@ -250,7 +245,3 @@ def log(c: SQLiteCursor, *, namespace: str | None, since: str | None, until: str
     sql = "SELECT * FROM audit_events" + (" WHERE " + " AND ".join(where) if where else "")
     c.execute(sql + " ORDER BY position DESC LIMIT ?", (*params, limit))
     return [dict(r) for r in c.fetchall()]
-
-
-def as_json(row: dict[str, Any]) -> str:
-    return json.dumps(row, sort_keys=False)

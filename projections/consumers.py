@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 from imagetrail.engine.domain.cloudevents import cloudevent_id
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.engine.domain.parsing import timestamp
+from imagetrail.projections.pump import pump
 
 
 def event_id(event: Any, source: str) -> str:
@@ -58,19 +60,16 @@ class Consumer:
         """Process every event after the saved position; with `follow`, keep waiting for more."""
         self.app = app
         done = 0
-        while not should_stop():
-            page = app.recorder.select_notifications(start=self.position, limit=200, inclusive_of_start=False)
-            for notification in page:
-                event = app.mapper.to_domain_event(notification)
+        for page in pump(app, lambda: self.position, limit=200, follow=follow, poll=poll, should_stop=should_stop):
+            for position, event in page:
                 handler = getattr(self, f"on_{type(event).__name__}", None)
                 wanted = handler is not None and (not self.types or isinstance(event, self.types))
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
                     if wanted:
-                        handler(event, notification.id)
+                        handler(event, position)
                     self.db.execute("INSERT INTO consumer_position VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-                                    "SET position = excluded.position",
-                                    (self.name or type(self).__name__, notification.id))
+                                    "SET position = excluded.position", (self.name or type(self).__name__, position))
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -78,10 +77,6 @@ class Consumer:
                 done += 1
                 if wanted and pace:
                     time.sleep(pace)
-            if not page:
-                if not follow:
-                    break
-                time.sleep(poll)
         return done
 
 
@@ -110,13 +105,13 @@ class ChangeNotifier(Consumer):
 
     def on_TagMoved(self, event: Any, position: int) -> None:  # noqa: N802  (event names are CamelCase)
         stream = self.name_of(event.originator_id)
-        self.deliver(event, f"{event.timestamp:%Y-%m-%dT%H:%M:%SZ} {event.actor}: {stream}:{event.tag} → "
+        self.deliver(event, f"{timestamp(event.timestamp, seconds=True)} {event.actor}: {stream}:{event.tag} → "
                             f"{event.item.docker_image_reference} ({event.change})")
 
     def on_RolledOut(self, event: Any, position: int) -> None:  # noqa: N802
         deployment = self.name_of(event.originator_id)
         images = ", ".join(f"{c}={i}" for c, i in event.images.items())
-        self.deliver(event, f"{event.timestamp:%Y-%m-%dT%H:%M:%SZ} {event.actor}: deployment {deployment} "
+        self.deliver(event, f"{timestamp(event.timestamp, seconds=True)} {event.actor}: deployment {deployment} "
                             f"rolled out revision {event.revision} ({images})")
 
     def deliver(self, event: Any, text: str) -> None:

@@ -6,18 +6,19 @@ jq and kubectl-style JSONPath written for real clusters work unchanged.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from imagetrail.engine.domain.deployment import DeploymentState
 from imagetrail.engine.domain.imagestream import ImageStreamState
 from imagetrail.engine.domain.model import TagEvent, TagHistory, TagReference
+from imagetrail.engine.domain.parsing import timestamp
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
 
 def rfc3339(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamp(ts, seconds=True)  # metav1.Time: to the second
 
 
 def _item(item: TagEvent) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from imagetrail.engine.domain.aggregate import Aggregate
 from imagetrail.engine.adapters.sqlite import SchemaOnce, open_datastore
 from imagetrail.engine.domain.deployment import Deployment, DeploymentState
 from imagetrail.engine.domain.imagestream import ImageStream, ImageStreamState
-from imagetrail.projections import audit
+from imagetrail.projections import audit, records
+from imagetrail.projections.records import ImageChange, LogEntry, TagChange
 
 KINDS: dict[type, tuple[str, type]] = {
     ImageStream: ("imagestream", ImageStreamState),
@@ -185,12 +186,16 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
             return [dict(r) for r in c.fetchall()]
 
     def tag_history(self, namespace: str, stream: str, tag: str, limit: int | None = None) -> list[dict]:
+        """The index's rows (rollback reads them); `tag_changes` is the documented form."""
         with self.datastore.transaction(commit=False) as c:
             return audit.tag_history(c, namespace, stream, tag, limit)
 
-    def deployment_history(self, namespace: str, name: str, limit: int | None = None) -> list[dict]:
+    def tag_changes(self, namespace: str, stream: str, tag: str, limit: int | None = None) -> list[TagChange]:
+        return [records.tag_change(r) for r in self.tag_history(namespace, stream, tag, limit)]
+
+    def deployment_history(self, namespace: str, name: str, limit: int | None = None) -> list[ImageChange]:
         with self.datastore.transaction(commit=False) as c:
-            return audit.deployment_history(c, namespace, name, limit)
+            return [records.image_change(r) for r in audit.deployment_history(c, namespace, name, limit)]
 
     def version_at(self, kind: str, namespace: str, name: str, position: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -214,9 +219,9 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
             c.execute("SELECT MAX(position) FROM audit_events WHERE timestamp <= ?", (timestamp,))
             return c.fetchone()[0]
 
-    def log(self, **filters: Any) -> list[dict]:
+    def log(self, **filters: Any) -> list[LogEntry]:
         with self.datastore.transaction(commit=False) as c:
-            return audit.log(c, **filters)
+            return [records.log_entry(r) for r in audit.log(c, **filters)]
 
     def dump(self) -> dict[str, Any]:
         """Everything the view holds (for comparing a rebuild with the live view)."""

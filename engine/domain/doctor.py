@@ -8,7 +8,9 @@ Pure domain code: it reads states, it changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 from imagetrail.engine.domain.deployment import DeploymentState, trigger_target
 from imagetrail.engine.domain.errors import Invalid
@@ -18,16 +20,29 @@ from imagetrail.engine.domain.references import ReferenceError, parse_docker_ima
 StreamLookup = Callable[[str, str], "ImageStreamState | None"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(title="DoctorCheck", extra="forbid"))
 class Check:
+    """One precondition: `name` is the check, `container` the one it is about ("" for the Deployment)."""
+
     name: str
     container: str
     ok: bool
     detail: str
-    fix: str = ""
+    fix: str = ""  # the command that fixes a failure, as it is to be typed
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+
+class DoctorReport(BaseModel):
+    """What `imagetrail doctor deployment/NAME -o json` prints: every check, in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deployment: str
+    ok: bool = Field(description="True when every check passes (the exit status is then 0)")
+    checks: list[Check]
+
+    @classmethod
+    def of(cls, deployment: str, checks: list[Check]) -> DoctorReport:
+        return cls(deployment=deployment, ok=all(c.ok for c in checks), checks=checks)
 
 
 def examine(deployment: DeploymentState, stream: StreamLookup) -> list[Check]:

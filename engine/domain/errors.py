@@ -37,10 +37,6 @@ class Conflict(ImagetrailError):
     """Someone else changed the object between our read and our write."""
 
 
-class ImportFailed(ImagetrailError):
-    """The import was recorded as failed (condition written, old image kept)."""
-
-
 class ResolveFailed(Exception):
     """A pull spec could not be resolved to a digest; `reason` and `message` become the
     tag's ImportSuccess=False condition, as OpenShift records a failed import."""

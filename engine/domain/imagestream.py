@@ -6,7 +6,7 @@ shared/reference/openshift-semantics.md, cited here as §N).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -14,10 +14,12 @@ from pydantic import Field
 
 from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id, utcnow
 from imagetrail.engine.domain.errors import Conflict, NotFound
+from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.model import (
+    CIRCULAR_REFERENCE,
+    CROSS_IMAGE_STREAM_REFERENCE,
     DOCKER_IMAGE,
-    IMAGE_STREAM_TAG,
     ObjectReference,
     TagEvent,
     TagEventCondition,
@@ -25,6 +27,8 @@ from imagetrail.engine.domain.model import (
     TagImportPolicy,
     TagReference,
     TagReferencePolicy,
+    follow_tag_reference,
+    observed_generation,
 )
 
 REPOSITORY_CHECK_ANNOTATION = "openshift.io/image.dockerRepositoryCheck"
@@ -85,12 +89,8 @@ class ImageStreamState(Model):
         history = self.status_tags.get(tag)
         if history is None:
             return 0
-        observed = history.head.generation if history.head else 0
-        for condition in history.conditions:
-            if condition.type == "ImportSuccess":
-                observed = max(observed, condition.generation)
-                break
-        return observed
+        return observed_generation(history.head.generation if history.head else 0,
+                                   ((c.type, c.generation) for c in history.conditions))
 
     def scheduled_tags(self) -> list[str]:
         """§9.2: tags the scheduler re-imports; a digest-pinned one only until its first import."""
@@ -103,38 +103,27 @@ class ImageStreamState(Model):
         return bool(history and any(c.status == "False" and (c.reason, c.message) == (reason, message)
                                     for c in history.conditions))
 
-    def import_pending(self, tag: str) -> bool:
-        spec = self.spec_tags.get(tag)
-        return bool(spec and spec.kind == DOCKER_IMAGE and not spec.reference
-                    and spec.generation is not None and spec.generation > self.observed_generation(tag))
-
     def observe_import(self, tag: str, generation: int, at: datetime) -> None:
         """§2.5/§5.9: an import, good or failed, leaves the spec tag and the stream at its generation."""
         self.generation = generation
         spec = self.spec_tags.get(tag)
         if spec is not None:
             spec.generation = generation
-        self.annotations[REPOSITORY_CHECK_ANNOTATION] = _rfc3339(at)
+        self.annotations[REPOSITORY_CHECK_ANNOTATION] = timestamp(at, seconds=True)
 
     def follow_tag_reference(self, tag: str) -> tuple[str, list[str]]:
-        """oc's FollowTagReference: the final tag behind a chain of same-stream aliases.
-
-        Raises with oc import-image's messages for cycles and cross-stream links.
-        """
-        seen: list[str] = []
-        current = tag
-        while True:
-            if current in seen:
-                raise Conflict(f'tag {quote(tag)} on the image stream is a reference to same tag')
-            seen.append(current)
-            spec = self.spec_tags.get(current)
-            if spec is None or spec.kind != IMAGE_STREAM_TAG:
-                return current, seen
-            src = spec.source
-            name = src.name
-            if src.namespace not in ("", self.namespace) or (":" in name and name.split(":", 1)[0] != self.name):
-                raise Conflict(f'tag {quote(tag)} points to an imagestreamtag from another ImageStream')
-            current = name.split(":", 1)[1] if ":" in name else name
+        """oc's FollowTagReference: the final tag behind a chain of same-stream aliases (a tag
+        not in spec ends the chain). Raises with oc import-image's messages for cycles and
+        cross-stream links."""
+        sources = {name: (s.source.kind, s.source.namespace, s.source.name) if s.source else None
+                   for name, s in self.spec_tags.items()}
+        # `<stream>:` stays the empty tag here, as _propagate's `tracks` reads it
+        final, chain, error = follow_tag_reference(sources, self.namespace, self.name, tag, empty_tag="")
+        if error == CIRCULAR_REFERENCE:
+            raise Conflict(f'tag {quote(tag)} on the image stream is a reference to same tag')
+        if error == CROSS_IMAGE_STREAM_REFERENCE:
+            raise Conflict(f'tag {quote(tag)} points to an imagestreamtag from another ImageStream')
+        return (chain[-1] if final is None else final), chain
 
 
 def _digest_matches(image: str, image_id: str) -> bool:
@@ -436,7 +425,3 @@ class ImageStream(Aggregate[ImageStreamState]):
     def moved_tags(self) -> list[str]:
         """Tags whose head moved in this unit of work (pending, not yet saved)."""
         return sorted({e.tag for e in self.pending_events if isinstance(e, self.TagMoved)})
-
-
-def _rfc3339(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -6,6 +6,7 @@ is the wire form that `oc get is -o json` prints.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -119,6 +120,57 @@ class TagHistory(ApiModel):
             else:
                 self.items.insert(0, event)
         self.conditions = []
+
+
+def observed_generation(head_generation: int, conditions: Iterable[tuple[str, int]]) -> int:
+    """§2.6, oc's latestObservedTagGeneration: max(items[0].generation, the generation of the
+    first ImportSuccess condition); `conditions` are (type, generation) pairs, in order."""
+    for kind, generation in conditions:
+        if kind == "ImportSuccess":
+            return max(head_generation, generation)
+    return head_generation
+
+
+# oc FollowTagReference's errors (pkg/helpers/image/helpers.go), as oc describe words them
+CIRCULAR_REFERENCE = "reference to same tag"  # Go: ErrCircularReference "reference tag is circular"
+NOT_FOUND_REFERENCE = "reference tag is not found"
+CROSS_IMAGE_STREAM_REFERENCE = "reference to another image stream"
+
+Source = tuple[str, str, str]  # a spec tag's `from`: (kind, namespace, name)
+
+
+def follow_tag_reference(sources: Mapping[str, Source | None], namespace: str, stream: str, tag: str, *,
+                         empty_tag: str = "latest") -> tuple[str | None, list[str], str | None]:
+    """oc's FollowTagReference: walk same-stream ImageStreamTag references through the spec tags.
+
+    `sources` maps each spec tag to its `from` (None without one). Returns (final tag, the tags
+    visited from `tag` to it, None), or (None, the tags visited up to where the walk stopped,
+    the error): a cycle (the repeated tag appears twice), a tag missing from spec, a link to
+    another stream or namespace. `from.name` is `<stream>:<tag>` or a bare `<tag>`;
+    `<stream>:` means `empty_tag` (oc: latest).
+    """
+    seen: set[str] = set()
+    chain: list[str] = []
+    while True:
+        chain.append(tag)
+        if tag in seen:
+            return None, chain, CIRCULAR_REFERENCE
+        seen.add(tag)
+        if tag not in sources:
+            return None, chain, NOT_FOUND_REFERENCE
+        source = sources[tag]
+        if source is None or source[0] != IMAGE_STREAM_TAG:
+            return tag, chain, None
+        _, from_namespace, name = source
+        if from_namespace not in ("", namespace):
+            return None, chain, CROSS_IMAGE_STREAM_REFERENCE
+        if ":" in name:
+            other, _, tag = name.partition(":")
+            if other != stream:
+                return None, chain, CROSS_IMAGE_STREAM_REFERENCE
+            tag = tag or empty_tag
+        else:
+            tag = name
 
 
 class Container(ApiModel):

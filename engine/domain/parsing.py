@@ -116,9 +116,14 @@ def parse_moment(value: str, what: str, now: datetime | None = None) -> datetime
         raise _invalid(what, value, "out of range (years 1 to 9999 in UTC)") from None
 
 
-def timestamp(moment: datetime) -> str:
-    """As the audit index stores times: RFC 3339, UTC, microseconds."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+def timestamp(moment: datetime, *, seconds: bool = False) -> str:
+    """RFC 3339 in UTC, with a Z: the one formatter of times.
+
+    With microseconds, as the audit index stores times (fixed width, so they sort as text);
+    with `seconds`, as the Kubernetes API prints a metav1.Time (creationTimestamp, …).
+    """
+    spec = "seconds" if seconds else "microseconds"
+    return moment.astimezone(timezone.utc).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def setting_number(name: str, raw: str | None, default: float, *, minimum: float = 0.0,

@@ -122,7 +122,7 @@ def test_scheduled_import_rolls_out_a_new_upstream_digest_and_then_writes_nothin
     assert live.image("web", "app") == f"{registry.address}/{fresh_repo}@{second}"
     assert [i["image"] for i in tag_status(live, "app", "stable")["items"]] == [second, first]
     history = live("history app:stable -o json").json()
-    newest = history[0] if isinstance(history, list) else history["items"][0]
+    newest = history["items"][0]
     assert "image-import-controller" in json.dumps(newest)
     assert live.event_count() > before
 

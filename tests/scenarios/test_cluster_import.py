@@ -25,7 +25,7 @@ def test_an_imagestream_dump_comes_back_with_its_whole_history(imagetrail):
     assert items_of(doc) == expected
     assert doc["status"]["dockerImageRepository"] == "172.30.56.218:5000/test/origin-ruby-sample"
     assert doc["metadata"]["labels"] == source["metadata"]["labels"]
-    history = json.loads(imagetrail("-n test history origin-ruby-sample:latest -o json").out)
+    history = json.loads(imagetrail("-n test history origin-ruby-sample:latest -o json").out)["items"]
     assert [h["change"] for h in history] == ["bootstrap", "bootstrap"]
     assert {h["actor"] for h in history} == {"alice"} and {h["reason"] for h in history} == {f"imported from {HISTORY}"}
 

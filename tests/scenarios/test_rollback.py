@@ -22,7 +22,7 @@ def test_rollback_by_steps_moves_the_tag_and_the_deployment_back(keycloak):
         f"deployment/mykeycloak: rolls out revision 3 (keycloak={KEYCLOAK}@{A})"]
     assert keycloak.image() == f"{KEYCLOAK}@{A}"
     assert keycloak.history("20") == [A, B, A]  # appended, never rewritten
-    last = json.loads(keycloak("history keycloak:20 -o json").out)[0]
+    last = json.loads(keycloak("history keycloak:20 -o json").out)["items"][0]
     assert (last["change"], last["actor"], last["reason"], last["deployments"]) == \
         ("rollback", "carol", "20.0.3 breaks login", ["mykeycloak"])
 
@@ -39,7 +39,7 @@ def test_rollback_pins_the_digest_so_automation_cannot_move_it_forward(keycloak)
 
 
 def test_rollback_to_a_position_and_to_a_time(keycloak):
-    position = json.loads(keycloak("history keycloak:20 -o json").out)[0]["position"]
+    position = json.loads(keycloak("history keycloak:20 -o json").out)["items"][0]["position"]
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20")
     keycloak(f"rollback keycloak:20 --to-position {position}")
@@ -87,7 +87,7 @@ def test_rollback_refuses_what_it_cannot_do_and_writes_nothing(keycloak):
 
 
 def test_rollback_all_restores_every_tag_of_the_namespace_in_one_command(keycloak):
-    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    position = json.loads(keycloak("log --limit 1 -o json").out)["items"][0]["position"]
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20.0.3")
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20")
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:new")  # did not exist then
@@ -96,14 +96,14 @@ def test_rollback_all_restores_every_tag_of_the_namespace_in_one_command(keycloa
     assert keycloak.history("20.0.3")[0] == B and keycloak.history("20")[0] == A
     assert keycloak.history("new") == [C]
     assert keycloak.image() == f"{KEYCLOAK}@{A}"
-    moves = json.loads(keycloak("history keycloak:20 -o json").out)[0], \
-        json.loads(keycloak("history keycloak:20.0.3 -o json").out)[0]
-    assert moves[0]["correlation_id"] == moves[1]["correlation_id"]  # one atomic command
+    moves = json.loads(keycloak("history keycloak:20 -o json").out)["items"][0], \
+        json.loads(keycloak("history keycloak:20.0.3 -o json").out)["items"][0]
+    assert moves[0]["correlationId"] == moves[1]["correlationId"]  # one atomic command
     assert keycloak.fails("rollback --all --steps 1").err.startswith("error: --all needs --to-time or --to-position")
 
 
 def test_restore_spec_puts_the_alias_back_and_resolves_it_now(keycloak):
-    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    position = json.loads(keycloak("log --limit 1 -o json").out)["items"][0]["position"]
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")          # 20 is no longer an alias
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20.0.2")      # and its old source has moved since
     out = keycloak(f"rollback keycloak:20 --restore-spec --to-position {position}").out
@@ -119,7 +119,7 @@ def test_rollback_to_a_revision_and_the_plan_names_deployments_without_a_trigger
     keycloak(f"create deployment pinned --image {KEYCLOAK}@{A}")  # runs the image, follows nothing
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
     keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:20")
-    revs = [r["revision"] for r in json.loads(keycloak("history keycloak:20 -o json").out)]
+    revs = [r["revision"] for r in json.loads(keycloak("history keycloak:20 -o json").out)["items"]]
     assert revs == [3, 2, 1]
     out = keycloak("rollback keycloak:20 --to-revision 2 --dry-run").out
     assert f"{KEYCLOAK}@{C} → {KEYCLOAK}@{B}" in out

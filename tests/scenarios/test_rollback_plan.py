@@ -158,7 +158,7 @@ def test_a_follower_is_never_called_triggerless_when_the_tag_does_not_move(keycl
     keycloak("tag --alias keycloak:20 keycloak:stable")
     keycloak("create deployment web --image keycloak:stable")
     keycloak("set triggers deployment/web --from-image keycloak:stable --containers keycloak")
-    position = json.loads(keycloak("history keycloak:20 -o json").out)[0]["position"]
+    position = json.loads(keycloak("history keycloak:20 -o json").out)["items"][0]["position"]
     for command in (f"rollback keycloak:20 --to-position {position}", f"rollback --all --to-position {position}"):
         text = lines(keycloak(command).out)
         assert not any("no trigger follows" in line for line in text)
@@ -238,7 +238,7 @@ def test_a_trigger_the_controller_cannot_apply_is_named_with_its_error(keycloak,
 
 
 def test_restore_spec_prints_its_plan_as_data(keycloak):
-    position = json.loads(keycloak("log --limit 1 -o json").out)["position"]
+    position = json.loads(keycloak("log --limit 1 -o json").out)["items"][0]["position"]
     moved_to_b(keycloak)
     plan = keycloak(f"rollback keycloak:20 --restore-spec --to-position {position} -o json").json()
     assert [(t["tag"], t["to_image"]) for t in plan["tags"]] == [("20", A)]

@@ -11,7 +11,7 @@ READS = ["get is keycloak -o json", "get istag keycloak:20 -o json", "get deploy
 
 
 def position(it) -> int:
-    return json.loads(it("log --limit 1 -o json").out)["position"]
+    return json.loads(it("log --limit 1 -o json").out)["items"][0]["position"]
 
 
 def capture(it) -> dict[str, str]:
@@ -42,7 +42,7 @@ def test_every_read_answers_as_it_would_have_then(keycloak):
 def test_a_position_inside_a_command_reads_the_whole_command(keycloak):
     keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")  # tag move, then trigger reaction and rollout: one command
     after = keycloak("get deployment mykeycloak -o json").out
-    tag_moved = json.loads(keycloak("history keycloak:20 -o json").out)[0]["position"]
+    tag_moved = json.loads(keycloak("history keycloak:20 -o json").out)["items"][0]["position"]
     assert tag_moved < position(keycloak)
     assert keycloak(f"get deployment mykeycloak -o json --at {tag_moved}").out == after
 

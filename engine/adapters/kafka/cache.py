@@ -61,12 +61,6 @@ class LocalCache:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def max_versions(self, originator_ids: list[str]) -> dict[str, int]:
-        marks = ",".join("?" * len(originator_ids))
-        rows = self.db.execute(f"SELECT originator_id, MAX(originator_version) FROM events "
-                               f"WHERE originator_id IN ({marks}) GROUP BY originator_id", originator_ids)
-        return dict(rows.fetchall())
-
     def taken(self, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
         found = []
         for originator_id, version in pairs:

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence
+from imagetrail.engine.domain.cloudevents import cloudevent_id, cloudevent_sequence, cloudevent_type
 
 HEADER_PREFIX = "imagetrail_"
 
@@ -34,11 +34,6 @@ def record_headers(event: StoredEvent, position: int, batch_id: str, index: int,
         (HEADER_PREFIX + "batch_size", str(size).encode()),
         (HEADER_PREFIX + "writer", writer.encode()),
     ]
-
-
-def cloudevent_type(topic: str) -> str:
-    """'imagetrail.engine.domain.imagestream:ImageStream.TagMoved' → 'dev.imagetrail.ImageStream.TagMoved'."""
-    return "dev.imagetrail." + topic.split(":", 1)[-1] if topic.startswith("imagetrail.") else topic
 
 
 def event_time(state: bytes) -> datetime | None:
