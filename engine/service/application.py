@@ -1,8 +1,10 @@
-"""The imagetrail application: a thin service layer over the aggregates.
+"""The imagetrail application: the eventsourcing Application, wired to the use cases.
 
-Each public method is one user command. It loads what it needs, calls domain methods,
-lets the trigger controller and the Deployment controller react, and saves everything
-in one atomic `save` — the command, its trigger reactions and its rollouts together.
+Each use case is one user command (engine/service/tags.py, bootstrap.py, scheduled_imports.py,
+and the deployment commands below): it loads what it needs, calls domain methods, lets the
+trigger controller and the Deployment controller react, and saves everything in one atomic
+`save` (engine/service/unit_of_work.py) — the command, its trigger reactions and its rollouts
+together — and returns what it did as data.
 """
 
 from __future__ import annotations
