@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from imagetrail.cli.session import (Session, read_documents, pass_session, report)
+from imagetrail.cli import render
+from imagetrail.cli.session import (Session, read_documents, pass_session)
 
 
 @click.command()
@@ -14,7 +15,8 @@ from imagetrail.cli.session import (Session, read_documents, pass_session, repor
 def apply(s: Session, filename):
     """Create or update ImageStreams and Deployments from real API objects (kind: List too)."""
     objects = read_documents(filename)  # a bad file is refused before a store is opened or created
-    report(s.writer.apply(s.namespace, objects, actor=s.actor, enforce_namespace=s.namespace_given))
+    result = s.writer.apply(s.namespace, objects, actor=s.actor, enforce_namespace=s.namespace_given)
+    render.emit(render.object_lines(result), result)
 
 
 @click.command("import")
@@ -24,5 +26,6 @@ def apply(s: Session, filename):
 def import_(s: Session, filename):
     """Record a cluster's existing ImageStreams (spec and whole history) and Deployments."""
     objects = read_documents(filename)
-    report(s.writer.import_cluster(s.namespace, objects, source=filename, actor=s.actor,
-                                   enforce_namespace=s.namespace_given))
+    result = s.writer.import_cluster(s.namespace, objects, source=filename, actor=s.actor,
+                                     enforce_namespace=s.namespace_given)
+    render.emit(render.object_lines(result), result, notices=render.skipped_notices(result))

@@ -11,10 +11,11 @@ import click
 
 
 from imagetrail.cli.names import deployment_name, namespace_name, stream_name
+from imagetrail.cli.render import emit
 from imagetrail.engine.service.application import ImageTrail, Outcome
 from imagetrail.engine.adapters.decoding import decode
 from imagetrail.engine.domain.errors import NotFound, UsageError
-from imagetrail.engine.domain.references import one_line, quote
+from imagetrail.engine.domain.references import quote
 from imagetrail.engine.adapters.registry.client import RegistryClient
 from imagetrail.engine.adapters.registry.credentials import CredentialStore
 from imagetrail.engine.adapters.registry.resolver import Resolver
@@ -162,16 +163,7 @@ pass_session = click.make_pass_decorator(Session)
 
 
 def report(outcome: Outcome) -> None:
-    for line in outcome.lines:
-        click.echo(line)
-    for line in outcome.rollouts + outcome.notices:
-        click.echo(f"info: {line}", err=True)
-    for line in outcome.warnings:
-        click.echo(f"Warning: {line}", err=True)
-    for failure in outcome.failures:
-        click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
-    if outcome.failures:
-        raise SystemExit(1)
+    emit(outcome.lines, outcome, notices=outcome.notices, warnings=outcome.warnings)
 
 
 DEPLOYMENT_KINDS = ("deployment", "deployments", "deploy", "deployments.apps", "deployment.apps")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import click
 
-from imagetrail.cli import printers
+from imagetrail.cli import printers, render, tag_flags
 from imagetrail.cli.describe import describe_imagestream
-from imagetrail.cli.session import (Session, utc_now, pass_session, report)
-from imagetrail.engine.domain.errors import UsageError
-from imagetrail.engine.domain.references import quote
+from imagetrail.cli.session import (Session, utc_now, pass_session)
+from imagetrail.engine.domain.errors import NoStreamToImport, NotFound
 from imagetrail.projections import documents
 
 
@@ -25,15 +24,12 @@ from imagetrail.projections import documents
 @pass_session
 def create_istag(s: Session, name, from_image, from_, scheduled, insecure, reference, reference_policy, annotations):
     """Create an image stream tag NAME (stream:tag); never overwrites an existing one."""
-    parsed = {}
-    for a in annotations:
-        key, sep, value = a.partition("=")
-        if not sep or not key:
-            raise UsageError(f"invalid annotation {quote(a)}: use KEY=VALUE")
-        parsed[key] = value
-    report(s.writer.create_istag(s.namespace, name, from_image=from_image, from_=from_, scheduled=scheduled,
-                              insecure=insecure, reference=reference, reference_policy=reference_policy,
-                              annotations=parsed or None, actor=s.actor))
+    source, policy, parsed = tag_flags.check_create_istag(
+        s.namespace, name, from_image=from_image, from_=from_, scheduled=scheduled, insecure=insecure,
+        reference_policy_value=reference_policy, annotations=annotations)
+    result = s.writer.create_istag(s.namespace, name, source=source, scheduled=scheduled, insecure=insecure,
+                                   reference=reference, policy=policy, annotations=parsed or None, actor=s.actor)
+    render.emit(render.create_istag_lines(result), result)
 
 
 @click.command("import-image")
@@ -47,13 +43,18 @@ def create_istag(s: Session, name, from_image, from_, scheduled, insecure, refer
 @pass_session
 def import_image(s: Session, target, from_, confirm, scheduled, insecure, reference_policy, import_mode):
     """Import the image of TARGET (stream[:tag], tag defaults to latest) from its registry."""
-    outcome = s.writer.import_image(s.namespace, target, from_=from_, confirm=confirm, scheduled=scheduled,
-                                 insecure=insecure, reference_policy=reference_policy,
-                                 import_mode=import_mode, actor=s.actor)
-    stream = s.view.get("imagestream", s.namespace, target.partition(":")[0])
+    policy, mode = tag_flags.check_import_image(s.namespace, target, reference_policy_value=reference_policy,
+                                                import_mode_value=import_mode)
+    try:
+        result = s.writer.import_image(s.namespace, target, from_=from_, confirm=confirm, scheduled=scheduled,
+                                       insecure=insecure, policy=policy, import_mode=mode, actor=s.actor)
+    except NoStreamToImport as e:
+        raise NotFound(f"{e}, pass --confirm to create and import") from None
+    lines = render.import_image_lines(result)
+    stream = s.view.get("imagestream", s.namespace, result.stream)
     if stream is not None:
-        outcome.lines += ["", describe_imagestream(documents.imagestream(stream), utc_now()).rstrip("\n")]
-    report(outcome)
+        lines += ["", describe_imagestream(documents.imagestream(stream), utc_now()).rstrip("\n")]
+    render.emit(lines, result)
 
 
 @click.command()
@@ -75,19 +76,16 @@ def tag(s: Session, args, alias, reference, scheduled, insecure, reference_polic
     in the current namespace, never Docker Hub.
     """
     if delete:
-        if alias:
-            raise UsageError("--alias and --delete may not be both specified")
-        if source_kind:
-            raise UsageError("cannot specify a source kind when deleting")
-        if scheduled or insecure:
-            raise UsageError("cannot set flags for importing images when deleting a tag")
-        report(s.writer.delete_tags(s.namespace, list(args), actor=s.actor))
+        tag_flags.check_delete(alias=alias, source_kind=source_kind, scheduled=scheduled, insecure=insecure)
+        deleted = s.writer.delete_tags(s.namespace, list(args), actor=s.actor)
+        render.emit(render.delete_lines(deleted), deleted)
         return
-    if len(args) < 2:
-        raise UsageError("you must specify a source and at least one destination: imagetrail tag SOURCE DEST [DEST…]")
-    report(s.writer.tag(s.namespace, args[0], list(args[1:]), alias=alias, reference=reference, scheduled=scheduled,
-                     insecure=insecure, reference_policy=reference_policy, import_mode=import_mode,
-                     source_kind=source_kind, actor=s.actor))
+    policy, mode, kind = tag_flags.check_tag(
+        s.namespace, list(args), alias=alias, scheduled=scheduled, insecure=insecure,
+        reference_policy_value=reference_policy, import_mode_value=import_mode, source_kind_value=source_kind)
+    result = s.writer.tag(s.namespace, args[0], list(args[1:]), alias=alias, reference=reference, scheduled=scheduled,
+                          insecure=insecure, policy=policy, import_mode=mode, source_kind=kind, actor=s.actor)
+    render.emit(render.tag_lines(result), result)
 
 
 @click.command("image-lookup")
@@ -101,4 +99,5 @@ def set_image_lookup(s: Session, names, enabled):
                                       for st in s.view.list("imagestream", s.namespace)]
         click.echo(printers.table(rows), nl=False)
         return
-    report(s.writer.set_image_lookup(s.namespace, list(names), enabled=enabled, actor=s.actor))
+    result = s.writer.set_image_lookup(s.namespace, list(names), enabled=enabled, actor=s.actor)
+    render.emit(render.image_lookup_lines(result), result)

@@ -45,3 +45,71 @@ class ResolveFailed(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+# -- image stream tag rules that are not about flags: each error keeps the value it is about ----------
+
+def _quote(value: str) -> str:
+    from imagetrail.engine.domain.references import quote  # references does not import errors
+
+    return quote(value)
+
+
+class InvalidSource(UsageError):
+    """The SOURCE of a tag is not a valid image reference of its kind."""
+
+    def __init__(self, source: str, message: str):
+        self.source = source
+        super().__init__(message)
+
+
+class NoImageToTag(UsageError):
+    """An image stream tag used as the source of a copy has no image yet."""
+
+    def __init__(self, source: str):
+        self.source = source
+        super().__init__(f"{_quote(source)} is not currently pointing to an image, cannot use it as the source of a tag")
+
+
+class AliasAcrossStreams(UsageError):
+    """An alias can only follow a tag of the same image stream."""
+
+    def __init__(self, source: str, dest: str):
+        self.source, self.dest = source, dest
+        super().__init__("cannot set alias across different Image Streams")
+
+
+class NoStreamToImport(NotFound):
+    """import-image of a stream that does not exist, without asking to create it."""
+
+    def __init__(self, stream: str):
+        self.stream = stream
+        super().__init__(f"no image stream named {_quote(stream)} exists")
+
+
+class NoTagToImport(UsageError):
+    """import-image of a tag the stream does not have, without a source for it."""
+
+    def __init__(self, tag: str):
+        self.tag = tag
+        super().__init__(f"the tag {_quote(tag)} does not exist on the image stream - choose an existing "
+                         "tag to import or use the 'tag' command to create a new tag")
+
+
+class NotReimportable(UsageError):
+    """import-image of a tag whose (final) source is not a container image."""
+
+    def __init__(self, tag: str, kind: str, source: str):
+        self.tag, self.kind, self.source = tag, kind, source
+        super().__init__(f"tag {_quote(tag)} points to existing {kind} {_quote(source)}, it cannot be re-imported")
+
+
+class ImportSourceChanged(UsageError):
+    """import-image with a source other than the one the tag already imports from."""
+
+    def __init__(self, tag: str, final: str, source: str, requested: str):
+        self.tag, self.final, self.source, self.requested = tag, final, source, requested
+        via = (f"the tag {_quote(tag)} points to the tag {_quote(final)} which points to" if final != tag
+               else f"the tag {_quote(tag)} points to")
+        super().__init__(f"{via} {_quote(source)} - use the 'tag' command if you want to "
+                         f"change the source to {_quote(requested)}")

@@ -104,13 +104,6 @@ class ClusterDump:
     deployments: list[DeploymentManifest]
     skipped: Counter  # kind → how many objects of kinds imagetrail does not record
 
-    def skipped_line(self) -> str | None:
-        if not self.skipped:
-            return None
-        total = sum(self.skipped.values())
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
-        return f"skipped {total} object{'s' if total != 1 else ''} imagetrail does not record: {kinds}"
-
 
 # -- entry points --------------------------------------------------------------------------------------
 

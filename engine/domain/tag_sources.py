@@ -1,13 +1,12 @@
-"""`oc tag`, `oc create istag` and `oc import-image` client rules: what the user typed → spec tags.
-
-Only parsing and validation live here; the application applies the result.
+"""What a tag's SOURCE and DEST name, and the spec tags they make (`oc tag`, `oc create istag`,
+`oc import-image`). The rules about those commands' flags are the CLI's (cli/tag_flags.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagetrail.engine.domain.errors import UsageError
+from imagetrail.engine.domain.errors import InvalidSource, UsageError
 from imagetrail.engine.domain.model import (
     DOCKER_IMAGE,
     IMAGE_STREAM_IMAGE,
@@ -22,17 +21,19 @@ from imagetrail.engine.domain.references import (
     parse_docker_image_reference,
     parse_stream_tag,
     quote,
-    split_stream_image,
     validate_namespace,
     validate_stream_name,
     validate_tag_name,
 )
 
-SOURCE_KINDS = {
-    "imagestreamtag": IMAGE_STREAM_TAG, "istag": IMAGE_STREAM_TAG,
-    "imagestreamimage": IMAGE_STREAM_IMAGE, "isimage": IMAGE_STREAM_IMAGE,
-    "docker": DOCKER_IMAGE, "dockerimage": DOCKER_IMAGE,
-}
+
+class SourceKindMismatch(InvalidSource):
+    """SOURCE is not of the form its given kind needs (<name>:<tag>, <name>@<id>)."""
+
+    def __init__(self, source: str, kind: str):
+        self.kind = kind
+        form = "<name>:<tag>" if kind == IMAGE_STREAM_TAG else "<name>@<id>"
+        super().__init__(source, f"invalid SOURCE: a {kind} needs {form}, not {quote(source)}")
 
 
 @dataclass(frozen=True)
@@ -58,44 +59,41 @@ class Dest:
         return name if self.namespace == current_namespace else f"{self.namespace}/{name}"
 
 
-def classify_source(text: str, source_kind: str | None = None) -> Source:
+def check_source(text: str) -> None:
+    """SOURCE must be an image reference, whatever its kind."""
     try:
-        ref = parse_docker_image_reference(text)
+        parse_docker_image_reference(text)
     except ReferenceError as e:
-        raise UsageError(f"invalid SOURCE: {e}") from None
-    if source_kind:
-        kind = SOURCE_KINDS.get(source_kind.lower())
-        if kind is None:
-            raise UsageError(f'invalid source {quote(source_kind)}; valid values are '
-                             f"{', '.join(repr(k) for k in SOURCE_KINDS)}")
-    elif ref.registry:
-        kind = DOCKER_IMAGE
-    elif ref.id:
-        kind = IMAGE_STREAM_IMAGE
-    elif ref.tag:
-        kind = IMAGE_STREAM_TAG
-    else:
-        kind = DOCKER_IMAGE
+        raise InvalidSource(text, f"invalid SOURCE: {e}") from None
+
+
+def classify_source(text: str, kind: str | None = None) -> Source:
+    """What SOURCE names (§6.1): `kind` when the user said so, else guessed from its form."""
+    check_source(text)
+    ref = parse_docker_image_reference(text)
+    if kind is None:
+        kind = (DOCKER_IMAGE if ref.registry else IMAGE_STREAM_IMAGE if ref.id
+                else IMAGE_STREAM_TAG if ref.tag else DOCKER_IMAGE)
     if kind == DOCKER_IMAGE:
         return Source(kind, text)
     if ref.registry:
-        raise UsageError("server in SOURCE is only allowed when providing a container image")
+        raise InvalidSource(text, "server in SOURCE is only allowed when providing a container image")
     namespace = "" if ref.namespace == "library" else ref.namespace
     if namespace:
         try:
             validate_namespace(namespace)
         except ReferenceError as e:
-            raise UsageError(f"invalid SOURCE: {e}") from None
+            raise InvalidSource(text, f"invalid SOURCE: {e}") from None
     if "/" in ref.name:
-        raise UsageError(f'invalid SOURCE: invalid image stream {quote(text)}')
+        raise InvalidSource(text, f'invalid SOURCE: invalid image stream {quote(text)}')
     if kind == IMAGE_STREAM_TAG:
         if not ref.tag:
-            raise UsageError("--source=ImageStreamTag requires a valid <name>:<tag> in SOURCE")
+            raise SourceKindMismatch(text, kind)
         if ref.id:  # an istag with a digest is a pin by digest
             return Source(IMAGE_STREAM_IMAGE, text, namespace, ref.name, image_id=ref.id)
         return Source(kind, text, namespace, ref.name, tag=ref.tag)
     if not ref.id:
-        raise UsageError("--source=ImageStreamImage requires a valid <name>@<id> in SOURCE")
+        raise SourceKindMismatch(text, kind)
     return Source(kind, text, namespace, ref.name, image_id=ref.id)
 
 
@@ -111,19 +109,6 @@ def parse_dest(text: str, current_namespace: str) -> Dest:
     except ReferenceError as e:
         raise UsageError(str(e)) from None
     return Dest(namespace or current_namespace, stream, tag)
-
-
-def reference_policy(value: str, *, case_sensitive: bool = True) -> TagReferencePolicy:
-    choice = value if case_sensitive else value.lower()
-    if choice not in ("source", "local"):
-        raise UsageError("valid values for --reference-policy are: source, local")
-    return TagReferencePolicy(type="Source" if choice == "source" else "Local")
-
-
-def import_mode(value: str) -> str:
-    if value not in ("Legacy", "PreserveOriginal"):
-        raise UsageError("invalid import mode, valid modes are 'Legacy', 'PreserveOriginal'")
-    return value
 
 
 def docker_image_tag(name: str, pull_spec: str, *, scheduled=False, insecure=False, reference=False,
@@ -149,24 +134,3 @@ def stream_tag_reference(name: str, kind: str, source_name: str, source_namespac
         source=ObjectReference(kind=kind, name=source_name, namespace=source_namespace),
         reference_policy=policy or TagReferencePolicy(),
     )
-
-
-def parse_istag_from(value: str) -> tuple[str, str, str]:
-    """`oc create istag --from`: [ns/]is:tag → ImageStreamTag, [ns/]is@id → ImageStreamImage, :tag."""
-    if "@" in value:
-        try:
-            namespace, stream, image_id = split_stream_image(value)
-        except ReferenceError as e:
-            raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {e}") from None
-        return IMAGE_STREAM_IMAGE, f"{stream}@{image_id}", namespace
-    try:
-        ref = parse_docker_image_reference(value.lstrip(":") if value.startswith(":") else value)
-    except ReferenceError as e:
-        raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {e}") from None
-    if ref.registry:
-        raise UsageError("Invalid --from, registry may not be specified")
-    if value.startswith(":"):
-        return IMAGE_STREAM_TAG, value[1:], ""
-    if not ref.tag:
-        raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {value}")
-    return IMAGE_STREAM_TAG, f"{ref.name}:{ref.tag}", ref.namespace

@@ -12,28 +12,56 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
-from imagetrail.engine.service.application import Outcome
 from imagetrail.engine.domain.errors import ImagetrailError
+from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.engine.service.tag_processing import TagImport, import_tag
+from imagetrail.engine.service.unit_of_work import Reactions, Rollout, command, retry_on_conflict
+
+if TYPE_CHECKING:
+    from imagetrail.engine.service.application import ImageTrail
 
 log = logging.getLogger("imagetrail.controller")
+
+# who the audit log says moved a tag on a scheduled re-import, as OpenShift's own import controller
+CONTROLLER_ACTOR = "system:serviceaccount:openshift-infra:image-import-controller"
 
 DEFAULT_INTERVAL = 15 * 60.0  # scheduledImageImportMinimumIntervalSeconds
 DEFAULT_PER_MINUTE = 60  # maxScheduledImageImportsPerMinute
 
 
+@dataclass
+class ScheduledImportResult(Reactions):
+    imported: list[TagImport] = field(default_factory=list)  # the tags whose digest changed upstream
+
+
+@retry_on_conflict
+def reimport_scheduled(app: ImageTrail, namespace: str, name: str, *,
+                       actor: str | None = None) -> ScheduledImportResult:
+    """One scheduled re-import of a stream's scheduled tags (§9.3): only changed digests are
+    written, and they fire the triggers in the same atomic save as any tag move."""
+    result = ScheduledImportResult()
+    with command(app, f"scheduled import {namespace}/{name}", actor or CONTROLLER_ACTOR, result=result) as (uow, _):
+        stream = uow.get(ImageStream, namespace, name)
+        for tag in stream.state.scheduled_tags() if stream else []:
+            moved = import_tag(app, stream, tag, result, scheduled=True)
+            if moved:
+                result.imported.append(moved)
+    return result
+
+
 class Importer(Protocol):
-    def reimport_scheduled(self, namespace: str, name: str) -> Outcome: ...
+    def reimport_scheduled(self, namespace: str, name: str) -> ScheduledImportResult: ...
 
 
 @dataclass
 class CycleReport:
     number: int
     streams: int = 0
-    imported: list[str] = field(default_factory=list)
+    imported: list[TagImport] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    rollouts: list[str] = field(default_factory=list)
+    rollouts: list[Rollout] = field(default_factory=list)
     unchanged: int = 0
     seconds: float = 0.0
 
@@ -86,7 +114,7 @@ class ScheduledImportController:
 
     def _import(self, namespace: str, name: str, report: CycleReport) -> None:
         try:
-            outcome = self.importer.reimport_scheduled(namespace, name)
+            result = self.importer.reimport_scheduled(namespace, name)
         except ImagetrailError as e:
             report.failed.append(f"{namespace}/{name}: {e}")
             log.error("import of %s/%s failed: %s", namespace, name, e)
@@ -95,16 +123,19 @@ class ScheduledImportController:
             report.failed.append(f"{namespace}/{name}: unexpected error")
             log.exception("import of %s/%s failed unexpectedly", namespace, name)
             return
-        for line in outcome.lines:
-            report.imported.append(line)
-            log.info(line)
-        for failure in outcome.failures:
+        for moved in result.imported:
+            report.imported.append(moved)
+            was = f" (was {moved.previous})" if moved.previous is not None else ""
+            log.info("imported %s/%s:%s %s%s", moved.namespace, moved.stream, moved.tag, moved.digest, was)
+        for failure in result.failures:
             report.failed.append(f"{namespace}/{failure.stream}:{failure.tag}: {failure.message}")
             log.warning("import of %s/%s:%s failed: %s", namespace, failure.stream, failure.tag, failure.message)
-        report.rollouts += outcome.rollouts
-        for line in outcome.rollouts + outcome.warnings:
-            log.info(line)
-        if not outcome.lines and not outcome.failures:
+        report.rollouts += result.rollouts
+        for rollout in result.rollouts:
+            log.info("deployment.apps/%s rolled out revision %d", rollout.deployment, rollout.revision)
+        for skipped in result.not_applied:
+            log.info("deployment.apps/%s: image trigger not applied: %s", skipped.deployment, skipped.error)
+        if not result.imported and not result.failures:
             report.unchanged += 1
             log.debug("%s/%s: no scheduled tag moved upstream", namespace, name)
 

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import KEYCLOAK, SNAPSHOT
 
+from imagetrail.engine.service import unit_of_work
 from imagetrail.engine.service.application import ImageTrail
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.errors import Conflict
@@ -79,18 +80,18 @@ def test_deterministic_ids_find_objects_by_name():
 def test_a_command_that_loses_a_race_is_retried_on_fresh_state(app, store_url, monkeypatch):
     other = ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
-    real_commit = ImageTrail.commit
+    real_commit = unit_of_work.commit
     raced = []
 
-    def commit_after_a_rival(self, uow, outcome, command, **options):
-        if self is app and not raced:
+    def commit_after_a_rival(commit_app, uow, result, command, **options):
+        if commit_app is app and not raced:
             raced.append(True)
             other.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:21"])  # lands between our read and write
-        return real_commit(self, uow, outcome, command, **options)
+        return real_commit(commit_app, uow, result, command, **options)
 
-    monkeypatch.setattr(ImageTrail, "commit", commit_after_a_rival)
-    outcome = app.set_image_lookup("demo", ["keycloak"])
-    assert outcome.lines == ["imagestream.image.openshift.io/keycloak image lookup updated"]
+    monkeypatch.setattr(unit_of_work, "commit", commit_after_a_rival)
+    result = app.set_image_lookup("demo", ["keycloak"])
+    assert raced and result.updated == ["keycloak"]
     state = other.stream("demo", "keycloak").state
     assert state.lookup_local is True and sorted(state.spec_tags) == ["20", "21"]
 

@@ -10,6 +10,7 @@ from imagetrail.engine.domain import rollback_plan as rollback
 from imagetrail.engine.service.application import ImageTrail, UnitOfWork
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
+from imagetrail.engine.domain.model import DOCKER_IMAGE, ObjectReference
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
 from imagetrail.engine.settings import Settings
@@ -252,7 +253,7 @@ def test_restore_spec_prints_its_plan_as_data(keycloak):
 def test_the_plan_function_derives_every_fate_from_aggregates():
     app = ImageTrail(parse_store(Settings(store="memory://")), Resolver(SNAPSHOT))
     ns = "demo"
-    app.create_istag(ns, "keycloak:20.0.2", from_image=f"{KEYCLOAK}:20.0.2")
+    app.create_istag(ns, "keycloak:20.0.2", source=ObjectReference(kind=DOCKER_IMAGE, name=f"{KEYCLOAK}:20.0.2"))
     app.set_image_lookup(ns, ["keycloak"])
     app.tag(ns, "keycloak:20.0.2", ["keycloak:20"], alias=True)
     app.tag(ns, "keycloak:20", ["keycloak:stable"], alias=True)

@@ -1,7 +1,8 @@
 """The scheduled import controller's pacing and shutdown, on a simulated clock."""
 
-from imagetrail.engine.service.application import ImportFailure, Outcome
-from imagetrail.engine.service.scheduled_imports import ScheduledImportController
+from imagetrail.engine.service.scheduled_imports import ScheduledImportController, ScheduledImportResult
+from imagetrail.engine.service.tag_processing import TagImport
+from imagetrail.engine.service.unit_of_work import ImportFailure, Rollout
 from imagetrail.engine.domain.errors import Conflict
 
 
@@ -37,9 +38,9 @@ class Importer:
         self.calls: list[tuple[float, str]] = []
         self.outcomes = outcomes or {}
 
-    def reimport_scheduled(self, namespace: str, name: str) -> Outcome:
+    def reimport_scheduled(self, namespace: str, name: str) -> ScheduledImportResult:
         self.calls.append((self.clock.now, f"{namespace}/{name}"))
-        result = self.outcomes.get(name, Outcome())
+        result = self.outcomes.get(name, ScheduledImportResult())
         if isinstance(result, Exception):
             raise result
         return result
@@ -76,14 +77,14 @@ def test_a_stop_mid_cycle_leaves_the_rest_of_the_cycle_undone():
 
 def test_the_report_counts_imports_failures_and_unchanged_streams():
     clock = Clock()
-    imported = Outcome(lines=["imported demo/a:1 sha256:new (was sha256:old)"],
-                       rollouts=["deployment.apps/web rolled out revision 2"])
-    failed = Outcome(failures=[ImportFailure("b", "1", "connection refused")])
+    moved = TagImport("demo", "a", "1", "sha256:new", "sha256:old")
+    imported = ScheduledImportResult(imported=[moved], rollouts=[Rollout("web", 2)])
+    failed = ScheduledImportResult(failures=[ImportFailure("b", "1", "connection refused")])
     importer = Importer(clock, {"a": imported, "b": failed, "c": Conflict("the object has been modified")})
     report = ScheduledImportController(importer, lambda: STREAMS + [("demo", "d")], per_minute=600,
                                        stop=clock, clock=clock).run(once=True)
-    assert report.imported == ["imported demo/a:1 sha256:new (was sha256:old)"]
-    assert report.rollouts == ["deployment.apps/web rolled out revision 2"]
+    assert report.imported == [moved]
+    assert report.rollouts == [Rollout("web", 2)]
     assert report.failed == ["demo/b:1: connection refused", "demo/c: the object has been modified"]
     assert report.unchanged == 1  # d
     assert report.summary().startswith("cycle 1 done in 0.3s: 4 streams, 1 tags imported, 1 streams unchanged, "
