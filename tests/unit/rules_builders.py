@@ -9,7 +9,6 @@ from __future__ import annotations
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.model import (
-    DOCKER_IMAGE,
     IMAGE_STREAM_IMAGE,
     IMAGE_STREAM_TAG,
     Container,
@@ -22,7 +21,6 @@ from imagetrail.engine.domain.trigger_annotation import ImageTrigger, TriggerSou
 
 NS = "demo"
 KEYCLOAK = "quay.io/keycloak/keycloak"
-REPOSITORY = "image-registry.openshift-image-registry.svc:5000/demo/keycloak"
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
 C = "sha256:" + "c" * 64
@@ -130,4 +128,3 @@ def rollouts(deployment: Deployment) -> list[int]:
     return [e.revision for e in deployment.pending_events if isinstance(e, Deployment.RolledOut)]
 
 
-__all__ = ["A", "B", "C", "DOCKER_IMAGE", "IMAGE_STREAM_IMAGE", "IMAGE_STREAM_TAG", "KEYCLOAK", "NS", "REPOSITORY"]

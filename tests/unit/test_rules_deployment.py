@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rules_builders import (
     A, B, C, KEYCLOAK, NS, external, follow, image_of, keycloak_stream, new_deployment, new_stream, pinned,
-    rollouts, set_alias, tag_external, trigger,
+    rollouts, set_alias, tag_external, trigger, history, imported,
 )
 
 from imagetrail.engine.domain.deployment import Cause, Deployment
@@ -303,3 +303,40 @@ def test_s18_6_undo_of_a_container_whose_trigger_is_manual_is_allowed():
     deployment.set_images({"keycloak": pinned(B)}, Cause(kind="manual"))
     deployment.roll_out("set image")
     assert deployment.undo() == {"keycloak": pinned(A)}
+
+
+# --------------------------------------------------------------------------- §15 the lecture, on the aggregates
+
+
+def test_s15_the_worked_example_step_by_step():
+    stream = new_stream(external("20.0.2"))                               # 1. create istag
+    assert (stream.state.generation, stream.state.spec_tags["20.0.2"].generation) == (1, 1)
+    imported(stream, "20.0.2", A)                                         #    … and its import
+    assert (stream.state.generation, stream.state.head("20.0.2").generation) == (2, 2)
+    stream.set_lookup_policy(True)                                        # 2. set image-lookup
+    assert stream.state.generation == 3
+    set_alias(stream, "20", "20.0.2")                                     # 3. tag --alias
+    assert stream.state.head("20").generation == stream.state.spec_tags["20"].generation == 4
+    assert stream.state.head("20").created == stream.state.head("20.0.2").created
+    deployment = new_deployment(pinned(A))                                # 4. create deployment (admitted)
+    deployment.set_triggers_annotation(format_annotation([KEYCLOAK_20]))  # 5. set triggers
+    assert not follow(deployment, stream)
+    tag_external(stream, "20.0.3", B)                                     # 6. import-image 20.0.3
+    assert history(stream, "20") == [A]
+    set_alias(stream, "20", "20.0.3")                                     # 7. move the alias
+    assert history(stream, "20") == [B, A]
+    assert follow(deployment, stream) and deployment.roll_out("7") and image_of(deployment) == pinned(B)
+    set_alias(stream, "20", "20.0.2")                                     # 8. roll back by the tag
+    assert history(stream, "20") == [A, B, A]
+    assert follow(deployment, stream) and deployment.roll_out("8")
+    assert [r.number for r in deployment.state.revisions] == [2, 3]
+    deployment.pause()                                                    # 9. pause, move, resume
+    set_alias(stream, "20", "20.0.3")
+    assert follow(deployment, stream) and not deployment.roll_out("9")
+    deployment.resume()
+    assert deployment.roll_out("9") and deployment.state.revision == 4
+    deployment.set_triggers_annotation(format_annotation([trigger("keycloak:20", paused=True)]))  # 10. --manual
+    set_alias(stream, "20", "20.0.2")
+    assert not follow(deployment, stream) and image_of(deployment) == pinned(B)
+    deployment.set_triggers_annotation(format_annotation([KEYCLOAK_20]))  #     --auto
+    assert follow(deployment, stream) and image_of(deployment) == pinned(A)
