@@ -8,6 +8,7 @@ import re
 import pytest
 from rules_builders import A, KEYCLOAK
 
+from imagetrail.engine.domain import manifests
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.model import DOCKER_IMAGE, IMAGE_STREAM_IMAGE, IMAGE_STREAM_TAG
 from imagetrail.engine.domain.references import (
@@ -177,3 +178,32 @@ def test_s8_1_create_istag_from_is_an_alias_a_pin_or_a_bare_tag(value, parsed):
 def test_s8_1_create_istag_from_refuses_a_registry():
     with pytest.raises(UsageError, match="^Invalid --from, registry may not be specified$"):
         parse_istag_from(f"{KEYCLOAK}:20")
+
+
+# --------------------------------------------------------------------------- §7.3 spec tags the API server refuses
+
+
+def stream_object(*tags: dict) -> dict:
+    return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "keycloak"},
+            "spec": {"tags": list(tags)}}
+
+
+@pytest.mark.parametrize("tag, message", [
+    ({"name": "x", "from": {"kind": "Docker", "name": "a:1"}}, 'spec.tags[0].from.kind: Unsupported value: "Docker"'),
+    ({"name": "x", "from": {"kind": "DockerImage", "name": ""}}, "spec.tags[0].from.name: Required value"),
+    ({"name": "x", "from": {"kind": "DockerImage", "name": "Quay.io/A:1"}}, "spec.tags[0].from.name: "),
+    ({"name": "x", "from": {"kind": "ImageStreamTag", "name": "keycloak:1"}, "importPolicy": {"scheduled": True}},
+     "spec.tags[0].importPolicy.scheduled: Invalid value: true: only tags pointing to Docker repositories may be "
+     "scheduled for background import"),
+])
+def test_s7_3_a_spec_tag_the_api_server_refuses_is_refused(tag, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        manifests.for_apply([stream_object(tag)], "demo", enforce_namespace=False)
+
+
+def test_s1_4_an_applied_spec_tag_gets_the_api_servers_defaults_and_no_client_generation():
+    applied = manifests.for_apply([stream_object({"name": "x", "from": {"kind": "DockerImage", "name": "a:1"},
+                                                  "referencePolicy": {"type": ""}, "generation": 9})],
+                                  "demo", enforce_namespace=False)
+    tag = applied[0].tags[0]
+    assert (tag.reference_policy.type, tag.import_policy.import_mode, tag.generation) == ("Source", "Legacy", None)
