@@ -447,3 +447,19 @@ def test_s10_4_4_the_policy_of_the_tag_being_read_applies():
     stream.set_spec_tag(local)
     assert stream.state.resolve("20.0.2").startswith(stream.state.repository)
     assert stream.state.resolve("20") == pinned(A)  # the alias has Source policy
+
+
+# --------------------------------------------------------------------------- §8.2 import-image follows aliases
+
+
+def test_s8_2_3_a_re_import_follows_same_stream_aliases_to_the_final_tag():
+    stream = keycloak_stream()
+    set_alias(stream, "latest", "20")
+    assert stream.state.follow_tag_reference("latest") == ("20.0.2", ["latest", "20", "20.0.2"])
+
+
+def test_s8_2_3_a_chain_through_another_stream_cannot_be_re_imported():
+    stream = keycloak_stream()
+    stream.set_spec_tag(alias_ref("base", "base:1"))
+    with pytest.raises(Conflict, match='^tag "base" points to an imagestreamtag from another ImageStream$'):
+        stream.state.follow_tag_reference("base")
