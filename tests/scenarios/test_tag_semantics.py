@@ -1,4 +1,4 @@
-"""Image stream tag semantics: the edge-case checklist (openshift-semantics.md §16) and §3–§8."""
+"""Image stream tag semantics: the edge-case checklist (docs/semantics.md §16) and §3–§8."""
 
 from conftest import A, B, C, KEYCLOAK
 
@@ -249,3 +249,10 @@ def test_rule_8_2_2_a_new_tag_of_an_existing_stream_needs_from_but_not_confirm(k
     assert keycloak.event_count() == before
     keycloak(f"import-image keycloak:21 --from {KEYCLOAK}:21.0.0")
     assert keycloak.history("21") == [C]
+
+
+def test_rule_6_2_4_an_alias_of_a_digest_is_refused_rather_than_written_as_a_pin(keycloak):
+    before = keycloak.event_count()
+    assert keycloak.fails(f"tag --alias keycloak@{A} keycloak:x").err == \
+        "error: --alias needs an image stream tag (name:tag) as SOURCE\n"
+    assert keycloak.event_count() == before

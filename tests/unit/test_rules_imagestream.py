@@ -370,7 +370,7 @@ def test_s5_9_a_failed_import_keeps_the_head_and_records_one_condition():
     assert stream.state.has_failure("20.0.2", "NotFound", "unknown error prevented import")
 
 
-def test_s5_9_a_later_good_import_clears_the_condition():
+def test_s5_6_a_later_good_import_clears_the_condition():
     stream = keycloak_stream()
     stream.set_spec_tag(external("20.0.2", "21.0.0"))
     stream.import_failed("20.0.2", "InternalError", "registry down")

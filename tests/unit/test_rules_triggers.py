@@ -120,7 +120,7 @@ def test_s11_1_6_an_empty_annotation_reads_as_no_triggers():
 # --------------------------------------------------------------------------- §11.2 oc set triggers
 
 
-def test_s11_2_0_the_definition_is_a_config_trigger_and_one_image_trigger_per_entry():
+def test_s11_2_1_the_definition_is_a_config_trigger_and_one_image_trigger_per_entry():
     deployment = new_deployment(pinned(A), trigger("keycloak:20", paused=True))
     definition = TriggerDefinition.of(deployment.state)
     assert definition.config is True
