@@ -1,4 +1,4 @@
-"""The ImageStream aggregate, rule by rule (docs/semantics.md §1–§5, §9, §10): each test builds a
+"""The ImageStream aggregate, rule by rule (docs/semantics.md §1–§5, §8.2, §9, §10): each test builds a
 stream in memory, runs the commands of a scenario on it, and checks what the rule says."""
 
 from __future__ import annotations
