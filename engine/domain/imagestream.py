@@ -1,7 +1,6 @@
 """The ImageStream aggregate: spec tags, their status history, aliases and imports.
 
-The rules are OpenShift's (see docs/semantics in the README and
-shared/reference/openshift-semantics.md, cited here as §N).
+The rules are OpenShift's, numbered in docs/semantics.md and cited here as §N.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Codec for OpenShift's ``image.openshift.io/triggers`` annotation.
 
-Reference: openshift-semantics.md §11.1 (JSON shape) and §12.4 (how the controller reads it).
+Reference: docs/semantics.md §11.1 (JSON shape) and §12.4 (how the controller reads it).
 Upstream: library-go ``pkg/image/trigger/{types,annotations}.go``.
 
 The annotation is a JSON array of ``ObjectFieldTrigger``::

@@ -1,4 +1,4 @@
-"""Image stream tag semantics: the edge-case checklist (openshift-semantics.md §16) and §3–§8."""
+"""Image stream tag semantics: the edge-case checklist (docs/semantics.md §16) and §3–§8."""
 
 from conftest import A, B, C, KEYCLOAK
 
@@ -233,3 +233,26 @@ def test_import_image_needs_confirm_for_a_new_stream(imagetrail):
 def test_import_image_by_id_is_rejected(imagetrail):
     assert imagetrail.fails(f"import-image keycloak@{A}").err == \
         "error: to import images by ID, use the 'tag' command\n"
+
+
+def test_rule_6_2_8_each_destination_is_tagged_on_its_own(keycloak):
+    out = keycloak(f"tag {KEYCLOAK}:21.0.0 keycloak:a keycloak:b").out
+    assert out == f"Tag keycloak:a set to {KEYCLOAK}:21.0.0.\nTag keycloak:b set to {KEYCLOAK}:21.0.0.\n"
+    assert keycloak.history("a") == keycloak.history("b") == [C]
+
+
+def test_rule_8_2_2_a_new_tag_of_an_existing_stream_needs_from_but_not_confirm(keycloak):
+    before = keycloak.event_count()
+    assert keycloak.fails("import-image keycloak:21").err == (
+        "error: the tag \"21\" does not exist on the image stream - choose an existing tag to import or use the "
+        "'tag' command to create a new tag\n")
+    assert keycloak.event_count() == before
+    keycloak(f"import-image keycloak:21 --from {KEYCLOAK}:21.0.0")
+    assert keycloak.history("21") == [C]
+
+
+def test_rule_6_2_4_an_alias_of_a_digest_is_refused_rather_than_written_as_a_pin(keycloak):
+    before = keycloak.event_count()
+    assert keycloak.fails(f"tag --alias keycloak@{A} keycloak:x").err == \
+        "error: --alias needs an image stream tag (name:tag) as SOURCE\n"
+    assert keycloak.event_count() == before

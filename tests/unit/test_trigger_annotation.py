@@ -1,4 +1,4 @@
-"""The image.openshift.io/triggers codec (openshift-semantics.md §11.1, §11.3, §12.4)."""
+"""The image.openshift.io/triggers codec (docs/semantics.md §11.1, §11.3, §12.4)."""
 
 from __future__ import annotations
 
