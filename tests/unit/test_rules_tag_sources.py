@@ -17,13 +17,11 @@ from imagetrail.engine.domain.references import (
     parse_istag_name,
     validate_stream_name,
 )
+from imagetrail.cli.tag_flags import import_mode, parse_istag_from, reference_policy, source_kind  # flag rules: the CLI's
 from imagetrail.engine.domain.tag_sources import (
     classify_source,
     docker_image_tag,
-    import_mode,
     parse_dest,
-    parse_istag_from,
-    reference_policy,
     stream_tag_reference,
 )
 
@@ -59,15 +57,15 @@ def test_s6_1_2_without_source_the_kind_comes_from_the_shape_of_source(text, kin
 
 
 def test_s6_1_3_source_names_the_kind_and_refuses_what_does_not_fit_it():
-    assert classify_source("nginx:latest", "docker").kind == DOCKER_IMAGE
-    assert classify_source("library/keycloak:20", "istag").namespace == ""  # library is this project
+    assert source_kind("nginx:latest", "docker").kind == DOCKER_IMAGE
+    assert source_kind("library/keycloak:20", "istag").namespace == ""  # library is this project
     for text, kind, message in (
             ("x:1", "bogus", 'invalid source "bogus"; valid values are'),
             (f"{KEYCLOAK}:20", "istag", "server in SOURCE is only allowed when providing a container image"),
             ("keycloak", "istag", "--source=ImageStreamTag requires a valid <name>:<tag> in SOURCE"),
             ("keycloak:20", "isimage", "--source=ImageStreamImage requires a valid <name>@<id> in SOURCE")):
         with pytest.raises(UsageError, match=re.escape(message)):
-            classify_source(text, kind)
+            source_kind(text, kind)
 
 
 # --------------------------------------------------------------------------- §6.2 what is written to DEST
@@ -105,7 +103,7 @@ def test_s6_2_11_an_alias_is_an_image_stream_tag_without_generation():
 def test_s6_2_12_a_digest_source_is_an_image_stream_image():
     source = classify_source(f"keycloak@{A}")
     assert (source.kind, source.stream, source.image_id) == (IMAGE_STREAM_IMAGE, "keycloak", A)
-    assert classify_source(f"keycloak@{A}", "isimage").kind == IMAGE_STREAM_IMAGE
+    assert source_kind(f"keycloak@{A}", "isimage").kind == IMAGE_STREAM_IMAGE
 
 
 def test_s6_2_13_reference_policy_is_lowercase_for_tag_and_any_case_for_create_istag():
