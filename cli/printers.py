@@ -18,7 +18,7 @@ from typing import Any
 import click
 import yaml
 
-from imagetrail.cli.describe import human_duration
+from imagetrail.cli.gofmt import human_duration
 from imagetrail.cli.jsonpath import JSONPathError, find, go_sprint, parse, render
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.references import quote

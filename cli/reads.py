@@ -93,7 +93,7 @@ def _istags(s: Session, name: str | None) -> list[dict]:
 
 
 def _tag_names(state) -> list[str]:
-    from imagetrail.cli.describe import prioritize_tags
+    from imagetrail.cli.gofmt import prioritize_tags
     return prioritize_tags([t for t in state.status_tags if state.status_tags[t].items])
 
 
