@@ -27,6 +27,7 @@ demo: install
 	$(BIN)/imagetrail demo
 
 test: install $(REGISTRY_BIN)
+	$(BIN)/lint-imports  # the layer contracts in pyproject.toml
 	$(BIN)/python -m pytest
 
 bench: install

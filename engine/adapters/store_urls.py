@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eventsourcing.utils import get_topic
+
+from imagetrail.engine.adapters.mapper import PydanticMapper
 from imagetrail.engine.domain.errors import NotFound, UsageError
 from imagetrail.engine.adapters.sqlite import views_beside
 from imagetrail.engine.domain.references import quote
@@ -17,6 +20,10 @@ class StoreConfig:
     url: str
     env: dict[str, str]
     file: Path | None = field(default=None, compare=False)  # the SQLite store's file
+
+    def __post_init__(self) -> None:
+        # every store keeps events as imagetrail's JSON (the wire form consumers read)
+        self.env.setdefault("MAPPER_TOPIC", get_topic(PydanticMapper))
 
     @property
     def views_path(self) -> Path:

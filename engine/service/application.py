@@ -18,14 +18,13 @@ from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import Application
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import Environment
 
 from imagetrail.engine.domain import trigger_definition as triggerset
 from imagetrail.engine.domain import rollback_plan
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.errors import AlreadyExists, Invalid, NotFound, UsageError
 from imagetrail.engine.domain.imagestream import ImageStream
-from imagetrail.engine.adapters.mapper import PydanticMapper
 from imagetrail.engine.domain.model import Container, TagReference
 from imagetrail.engine.domain.references import (
     ReferenceError,
@@ -60,7 +59,6 @@ class RollbackTarget:
 
 class ImageTrail(Application):
     name = "imagetrail"
-    env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
     # long-lived streams and Deployments load from a snapshot plus the events after it
     snapshotting_intervals = {ImageStream: 50, Deployment: 50, StreamWatchers: 50}
 

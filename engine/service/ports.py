@@ -26,7 +26,8 @@ class Resolver(Protocol):
 
 
 class Store(Protocol):
-    """An event store: the eventsourcing settings that open it, and where its projections live."""
+    """An event store: the eventsourcing settings that open it (persistence module, mapper, …),
+    and where its projections live."""
 
     @property
     def env(self) -> dict[str, str]:

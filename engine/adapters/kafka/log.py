@@ -353,7 +353,6 @@ class KafkaLog:
                                   f"exists in Kafka topic {self.settings.topic}")
 
     def _send(self, stored_events: Sequence[StoredEvent], batch_id: str) -> list[int]:
-        kafka = _kafka()
         producer = self._producer
         producer.begin_transaction()
         futures = []
