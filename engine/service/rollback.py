@@ -88,6 +88,19 @@ class RollbackResult:
     failures: list[ImportFailure] = field(default_factory=list)  # a restored spec that failed to resolve
 
 
+def _check(target: Target) -> None:
+    """A front end checks its own flags first, in its own words; this keeps any caller honest."""
+    if sum(x is not None for x in (target.position, target.moment, target.steps, target.revision)) != 1:
+        raise UsageError("a rollback target needs exactly one of a position, a time, a number of steps or a revision")
+    if target.all_tags == bool(target.stream):
+        raise UsageError("a rollback target names one tag or every tag of the namespace")
+    if (target.all_tags or target.restore_spec) and (target.steps is not None or target.revision is not None):
+        raise UsageError("steps and revisions count one tag's changes: restoring a spec or every tag needs "
+                         "a position or a time")
+    if target.all_tags and target.restore_spec:
+        raise UsageError("a spec is restored for one tag")
+
+
 def log_position(history: HistoryReader, *, position: int | None = None, moment: datetime | None = None,
                  as_typed: str = "", now: datetime | None = None) -> int:
     """A log position, or the last position at a moment: within the log as it stands, never past its
@@ -120,27 +133,34 @@ class Rollback:
         return self._run(target, dry_run=False, actor=actor, reason=reason)
 
     def _run(self, target: Target, *, dry_run: bool, actor: str | None, reason: str) -> RollbackResult:
-        position = None
-        if target.position is not None or target.moment is not None:
-            position = log_position(self.history, position=target.position, moment=target.moment,
-                                    as_typed=target.moment_as_typed)
-        bystanders = self.history.deployment_names(target.namespace)
         if target.restore_spec:
+            _check(target)
+            position = self.position(target)
+            bystanders = self.history.deployment_names(target.namespace)
             spec, at = self.history.spec_at(target.namespace, target.stream, target.tag, position)
             if spec is None:
                 where = f"{target.stream}:{target.tag}"
                 raise UsageError(f"{where} had no spec at position {position} (see imagetrail history {where})")
             return self._restore_spec(target.namespace, target.stream, spec, at, dry_run=dry_run,
                                       bystanders=bystanders, actor=actor, reason=reason)
-        targets, skipped = self.select(target, position)
+        targets, skipped = self.select(target)
+        bystanders = self.history.deployment_names(target.namespace)
         result = self._roll_back(target.namespace, targets, dry_run=dry_run, bystanders=bystanders, actor=actor,
                                  reason=reason)
         result.skipped = skipped
         return result
 
-    def select(self, target: Target, position: int | None) -> tuple[list[RollbackTarget], list[str]]:
-        """The image each tag had at the target (by `position`, resolved from the target's position or
-        moment), and the tags of `all_tags` that had none then."""
+    def position(self, target: Target) -> int | None:
+        """The log position the target names (by position or moment); None for steps and revisions."""
+        if target.position is None and target.moment is None:
+            return None
+        return log_position(self.history, position=target.position, moment=target.moment,
+                            as_typed=target.moment_as_typed)
+
+    def select(self, target: Target) -> tuple[list[RollbackTarget], list[str]]:
+        """The image each tag had at the target, and the tags of `all_tags` that had none then."""
+        _check(target)
+        position = self.position(target)
         ns = target.namespace
         if target.all_tags:
             tags = self.history.status_tags(ns)
