@@ -48,10 +48,13 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         raise UsageError("give IS:TAG, or --all for every tag of the namespace")
     if all_tags and (steps is not None or to_revision is not None):
         raise UsageError("--all needs --to-time or --to-position: --steps and --to-revision count one tag's changes")
-    if to_position is not None or to_time is not None:
-        s.history  # a position is in the log: a store that does not exist is the first thing to say
-    position = parse_int(to_position, "--to-position", minimum=1, maximum=10**30) if to_position is not None else None
-    moment = parse_moment(to_time, "--to-time", datetime.now(timezone.utc)) if to_time is not None else None
+    service, position = None, None
+    if to_position is not None or to_time is not None:  # the position first: its errors come first
+        service = Rollback(s.app, s.history)
+        number = None if to_position is None else parse_int(to_position, "--to-position", minimum=1, maximum=10**30)
+        moment = None if to_time is None else parse_moment(to_time, "--to-time", datetime.now(timezone.utc))
+        position = service.position(Target(s.namespace, position=number, moment=moment,
+                                           moment_as_typed=to_time or ""))
     if restore_spec:
         if all_tags or steps is not None or to_revision is not None:
             raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
@@ -60,9 +63,9 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
     elif not all_tags and (":" not in target or "/" in target):
         raise UsageError(f'{quote(target)} must be IS:TAG')
     stream, tag = istag_name(s.namespace, target) if target else ("", "")
-    want = Target(s.namespace, stream, tag, all_tags=all_tags, position=position, moment=moment,
-                  moment_as_typed=to_time or "", steps=steps, revision=to_revision, restore_spec=restore_spec)
-    service = Rollback(s.app, s.history)  # the projections' history, wired in here
+    want = Target(s.namespace, stream, tag, all_tags=all_tags, position=position, steps=steps, revision=to_revision,
+                  restore_spec=restore_spec)
+    service = service or Rollback(s.app, s.history)  # the projections' history, wired in here
     result = (service.plan if dry_run else service.execute)(want, actor=s.actor, reason=reason)
     if restore_spec:
         return _print_restored_spec(target, result, output)
