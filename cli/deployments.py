@@ -6,10 +6,13 @@ import click
 
 from imagetrail.cli import printers
 from imagetrail.cli.params import Whole
-from imagetrail.cli.session import (Session, get_deployment, at_option, pass_session, report, split_resource)
+from imagetrail.cli.render import emit
+from imagetrail.cli.session import Session, at_option, get_deployment, pass_session, split_resource
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.parsing import INT32_MAX
 from imagetrail.engine.domain.references import quote
+from imagetrail.engine.domain.trigger_definition import TriggerChange, TriggerSourceError
+from imagetrail.engine.service.deployments import DeploymentChange, Deployments
 
 
 @click.command("deployment")
@@ -20,7 +23,7 @@ from imagetrail.engine.domain.references import quote
 def create_deployment(s: Session, name, images, replicas):
     """Create a Deployment. A short `stream:tag` image resolves to its digest when the
     image stream in this namespace has local lookup enabled (`set image-lookup`)."""
-    report(s.writer.create_deployment(s.namespace, name, list(images), replicas=replicas, actor=s.actor))
+    report(Deployments(s.writer).create_deployment(s.namespace, name, list(images), replicas=replicas, actor=s.actor))
 
 
 @click.command("triggers")
@@ -41,8 +44,42 @@ def set_triggers(s: Session, resource, from_image, containers, auto, manual, rem
         return
     if s.at is not None:
         raise UsageError("--at only reads the past: drop it to change triggers")
-    report(s.writer.set_triggers(s.namespace, name, from_image=from_image, containers=list(containers), auto=auto,
-                              manual=manual, remove=remove, remove_all=remove_all, actor=s.actor))
+    deployments = Deployments(s.writer)  # the store opens first, as before the flags were checked here
+    change = trigger_change(s.namespace, from_image=from_image, containers=list(containers), auto=auto,
+                            manual=manual, remove=remove, remove_all=remove_all)
+    report(deployments.set_triggers(s.namespace, name, change, actor=s.actor))
+
+
+def trigger_change(namespace: str, *, from_image: str | None, containers: list[str], auto: bool, manual: bool,
+                   remove: bool, remove_all: bool) -> TriggerChange:
+    """oc set triggers' flag rules, with its messages."""
+    names = tuple(n for c in containers for n in c.split(",") if n)
+    if auto and manual:
+        raise UsageError("you must specify at most one of --auto or --manual")
+    if remove_all and (remove or auto or manual or from_image or names):
+        raise UsageError("--remove-all may not be used with any other flag")
+    if remove and not from_image:
+        raise UsageError("--remove requires a flag defining a trigger type to be specified")
+    if names and not from_image:
+        raise UsageError("--containers can only be used with --from-image")
+    if not (from_image or auto or manual or remove or remove_all):
+        raise UsageError("you must specify one of --from-image, --auto, --manual, --remove or --remove-all")
+    stream_tag, source_ns = "", ""
+    if from_image:
+        try:
+            stream_tag, source_ns = TriggerChange.source(namespace, from_image)
+        except TriggerSourceError as e:
+            raise UsageError(FROM_IMAGE_PROBLEMS[e.problem].format(e.detail)) from None
+        if not remove and not names:
+            raise UsageError("you must specify --containers when setting --from-image")
+    return TriggerChange(stream_tag, source_ns, names, auto, manual, remove, remove_all)
+
+
+FROM_IMAGE_PROBLEMS = {
+    "invalid": "the value of --from-image is not valid: {}",
+    "not-on-server": "the value of --from-image must point to an image stream tag on this server",
+    "no-tag": "the value of --from-image must include the tag you wish to pull from",
+}
 
 
 def _triggers_table(s: Session, name: str) -> str:
@@ -69,7 +106,7 @@ def set_image(s: Session, resource, images):
         if not sep or not container or not image:
             raise UsageError(f"invalid image argument {quote(item)}: use CONTAINER=IMAGE")
         parsed[container] = image
-    report(s.writer.set_image(s.namespace, name, parsed, actor=s.actor))
+    report(Deployments(s.writer).set_image(s.namespace, name, parsed, actor=s.actor))
 
 
 @click.command("pause")
@@ -77,7 +114,7 @@ def set_image(s: Session, resource, images):
 @pass_session
 def rollout_pause(s: Session, resource):
     """Pause rollouts; the template still follows triggers, the rollout waits for resume."""
-    report(s.writer.pause(s.namespace, split_resource(resource), actor=s.actor))
+    report(Deployments(s.writer).pause(s.namespace, split_resource(resource), actor=s.actor))
 
 
 @click.command("resume")
@@ -85,7 +122,7 @@ def rollout_pause(s: Session, resource):
 @pass_session
 def rollout_resume(s: Session, resource):
     """Resume rollouts: one rollout to the current template if it changed while paused."""
-    report(s.writer.resume(s.namespace, split_resource(resource), actor=s.actor))
+    report(Deployments(s.writer).resume(s.namespace, split_resource(resource), actor=s.actor))
 
 
 @click.command("undo")
@@ -95,8 +132,21 @@ def rollout_resume(s: Session, resource):
 @pass_session
 def rollout_undo(s: Session, resource, to_revision, reason):
     """Set a Deployment's template back to an earlier revision (refused for containers that follow a tag)."""
-    report(s.writer.undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision, actor=s.actor,
-                              reason=reason))
+    report(Deployments(s.writer).undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision,
+                                              actor=s.actor, reason=reason))
+
+
+def report(change: DeploymentChange) -> None:
+    """oc's words for what a Deployment command did, then the controllers' reactions."""
+    lines = [] if change.action == "unchanged" else [
+        f"deployment.apps/{change.name} {ACTIONS.get(change.action, change.action)}"]
+    emit(lines, change, warnings=[
+        f"container {quote(back.container)} follows image stream tag {back.trigger_source} (automatic trigger), so "
+        f"the image was set back to {back.image}. Move the tag instead, or run "
+        f"'imagetrail set triggers deployment/{change.name} --manual' first." for back in change.set_back])
+
+
+ACTIONS = {"skipped rollback": "skipped rollback (current template already matches that revision)"}
 
 
 @click.command("history")

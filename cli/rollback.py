@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import click
 
@@ -38,7 +39,8 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
     """
     from dataclasses import asdict
 
-    from imagetrail.engine.service.application import RollbackTarget
+    from imagetrail.engine.domain.parsing import parse_int, parse_moment
+    from imagetrail.engine.service.rollback import Rollback, Target
 
     if sum(x is not None for x in (to_position, to_time, steps, to_revision)) != 1:
         raise UsageError("give exactly one of --to-position, --to-time, --steps or --to-revision")
@@ -46,70 +48,49 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         raise UsageError("give IS:TAG, or --all for every tag of the namespace")
     if all_tags and (steps is not None or to_revision is not None):
         raise UsageError("--all needs --to-time or --to-position: --steps and --to-revision count one tag's changes")
-    position = None
-    if to_position is not None:
-        position = s.log_position(to_position, "--to-position", by_time=False)
-    if to_time is not None:
-        position = s.log_position(to_time, "--to-time", by_time=True)
+    service, position = None, None
+    if to_position is not None or to_time is not None:  # the position first: its errors come first
+        service = Rollback(s.app, s.history)
+        number = None if to_position is None else parse_int(to_position, "--to-position", minimum=1, maximum=10**30)
+        moment = None if to_time is None else parse_moment(to_time, "--to-time", datetime.now(timezone.utc))
+        position = service.position(Target(s.namespace, position=number, moment=moment,
+                                           moment_as_typed=to_time or ""))
     if restore_spec:
         if all_tags or steps is not None or to_revision is not None:
             raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
-        return _restore_spec(s, target, position, dry_run, reason, output)
-    if all_tags:
-        tags = [(st.name, tag) for st in s.view.list("imagestream", s.namespace) for tag in sorted(st.status_tags)]
-    else:
-        if ":" not in target or "/" in target:
-            raise UsageError(f'{quote(target)} must be IS:TAG')
-        stream, tag = istag_name(s.namespace, target)
-        if s.view.get("imagestream", s.namespace, stream) is None:
-            raise UsageError(f"imagestreams.image.openshift.io {quote(stream)} not found")
-        tags = [(stream, tag)]
-    targets, skipped = [], []
-    for stream, tag in tags:
-        changes = s.view.tag_history(s.namespace, stream, tag)
-        if to_revision is not None:
-            if to_revision > len(changes):
-                raise UsageError(f"{stream}:{tag} has {len(changes)} revisions (see imagetrail history {stream}:{tag})")
-            chosen = changes[len(changes) - to_revision]
-            at = chosen["position"]
-        elif steps is not None:
-            if steps >= len(changes):
-                raise UsageError(f"{stream}:{tag} has only {len(changes) - 1} earlier positions "
-                                 f"(see imagetrail history {stream}:{tag})")
-            chosen, at = changes[steps], changes[steps]["position"]
-        else:
-            chosen, at = next((c for c in changes if c["position"] <= position), None), position
-        if chosen is None or chosen["new_image"] is None:
-            if not all_tags:
-                raise UsageError(f"{stream}:{tag} had no image at position {at} (see imagetrail history {stream}:{tag})")
-            skipped.append(f"{stream}:{tag}")
-            continue
-        targets.append(RollbackTarget(stream, tag, chosen["new_image"], chosen["new_pull_spec"], at))
-    if not targets:
-        raise UsageError(f"no tag of namespace {s.namespace} had an image at position {position}")
-    outcome = (s.app if dry_run else s.writer).rollback(
-        s.namespace, targets, dry_run=dry_run, bystanders=_deployment_names(s), actor=s.actor, reason=reason)
-    position = max(t.position for t in targets)
+        if ":" not in target:
+            raise UsageError("--restore-spec needs IS:TAG")
+    elif not all_tags and (":" not in target or "/" in target):
+        raise UsageError(f'{quote(target)} must be IS:TAG')
+    stream, tag = istag_name(s.namespace, target) if target else ("", "")
+    want = Target(s.namespace, stream, tag, all_tags=all_tags, position=position, steps=steps, revision=to_revision,
+                  restore_spec=restore_spec)
+    service = service or Rollback(s.app, s.history)  # the projections' history, wired in here
+    result = (service.plan if dry_run else service.execute)(want, actor=s.actor, reason=reason)
+    if restore_spec:
+        return _print_restored_spec(target, result, output)
     if output:
-        _print_json(outcome.plan, position, dry_run, targets=[asdict(t) for t in targets], skipped=skipped)
+        _print_json(result.plan, result.position, dry_run, targets=[asdict(t) for t in result.targets],
+                    skipped=result.skipped)
     else:
         label = target or f"every tag of {s.namespace}"
-        click.echo(f"Plan for {label} → position {position}:")
-        for line in plan_lines(outcome.plan):
+        click.echo(f"Plan for {label} → position {result.position}:")
+        for line in plan_lines(result.plan):
             click.echo(f"  {line}")
-        for line in outcome.lines:
-            click.echo(line)
-        for name in skipped:
+        for move in result.moves:
+            where = f"{move.stream}:{move.tag}"
+            if move.moved:
+                verb = "would roll" if dry_run else "rolled"
+                click.echo(f"Tag {where} {verb} back to {move.pull_spec} (position {move.position}).")
+            else:
+                click.echo(f"Tag {where} already points to {move.pull_spec}; nothing to do.")
+        for name in result.skipped:
             click.echo(f"Tag {name} had no image then; left as it is.")
         if dry_run:
             click.echo("(dry run: nothing was written)")
-    for line in outcome.warnings:
-        click.echo(f"Warning: {line}", err=True)
-
-
-def _deployment_names(s) -> list[str]:
-    """The namespace's Deployments: the plan checks, on each aggregate, whether it runs a rolled-back image."""
-    return [d.name for d in s.view.list("deployment", s.namespace)]
+    for skipped in result.not_applied:
+        click.echo(f"Warning: deployment.apps/{skipped.deployment}: image trigger not applied: {skipped.error}",
+                   err=True)
 
 
 def _print_json(plan, position: int, dry_run: bool, **more) -> None:
@@ -169,28 +150,19 @@ def _why(f) -> str:
     return "it already runs that image"
 
 
-def _restore_spec(s, target: str, position: int, dry_run: bool, reason: str, output: str | None) -> None:
-    from imagetrail.projections.asof import AsOf
-
-    if not target or ":" not in target:
-        raise UsageError("--restore-spec needs IS:TAG")
-    stream, tag = istag_name(s.namespace, target)
-    past = AsOf(s.app, s.view, position)
-    state = past.get("imagestream", s.namespace, stream)
-    spec = state.spec_tags.get(tag) if state else None
-    if spec is None:
-        raise UsageError(f"{target} had no spec at position {position} (see imagetrail history {target})")
-    outcome = (s.app if dry_run else s.writer).restore_spec(s.namespace, stream, spec, past.position, dry_run=dry_run,
-                                 bystanders=_deployment_names(s), actor=s.actor, reason=reason)
+def _print_restored_spec(target: str, result, output: str | None) -> None:
     if output:
-        _print_json(outcome.plan, past.position, dry_run)
+        _print_json(result.plan, result.position, result.dry_run)
     else:
-        click.echo(f"Plan for {target} → its spec at position {past.position}:")
-        for line in plan_lines(outcome.plan):
+        click.echo(f"Plan for {target} → its spec at position {result.position}:")
+        for line in plan_lines(result.plan):
             click.echo(f"  {line}")
-        for line in outcome.lines:
-            click.echo(line)
-        if dry_run:
+        spec = result.spec
+        source = f"{spec.source_kind} {spec.source_name}" if spec.source_kind is not None else "no source"
+        verb = "would be" if result.dry_run else "is"
+        click.echo(f"Tag {spec.stream}:{spec.tag} {verb} set back to {source} (as at position {spec.position}); "
+                   f"it resolves now to {spec.resolves_to or 'nothing yet'}.")
+        if result.dry_run:
             click.echo("(dry run: nothing was written)")
-    for failure in outcome.failures:
+    for failure in result.failures:
         click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)

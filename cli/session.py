@@ -12,7 +12,8 @@ import click
 
 from imagetrail.cli.names import deployment_name, namespace_name, stream_name
 from imagetrail.cli.render import emit
-from imagetrail.engine.service.application import ImageTrail, Outcome
+from imagetrail.engine.service.application import ImageTrail
+from imagetrail.engine.service.unit_of_work import Outcome
 from imagetrail.engine.adapters.decoding import decode
 from imagetrail.engine.domain.errors import NotFound, UsageError
 from imagetrail.engine.domain.references import quote
@@ -120,27 +121,25 @@ class Session:
 
         return AsOf(self.app, self.view, self.log_position(self.at, "--at"))
 
-    def log_position(self, value: str, flag: str, *, by_time: bool | None = None) -> int:
+    @cached_property
+    def history(self):
+        """The past as the rollback use cases read it: the projections, caught up with the log."""
+        from imagetrail.projections.history_reader import ProjectionHistory
+
+        return ProjectionHistory(self.app, lambda: self.view)
+
+    def log_position(self, value: str, flag: str) -> int:
         """A log position typed by the user, or the last position at a time (RFC 3339 or 2h):
         within the log as it stands, never past its head nor in the future."""
-        from imagetrail.engine.domain.parsing import is_integer, parse_int, parse_moment, timestamp
+        from imagetrail.engine.domain.parsing import is_integer, parse_int, parse_moment
+        from imagetrail.engine.service.rollback import log_position
 
-        view = self.view
-        head = self.app.recorder.max_notification_id() or 0
-        if by_time is False or (by_time is None and is_integer(value)):
-            position = parse_int(value, flag, minimum=1, maximum=10**30)
-            if position > head:
-                raise UsageError(f"position {position} is past the head of the log ({head})")
-            return position
+        history = self.history
+        self.view  # caught up before the head is read, as the answer's position is
+        if is_integer(value):
+            return log_position(history, position=parse_int(value, flag, minimum=1, maximum=10**30))
         now = datetime.now(timezone.utc)
-        moment = parse_moment(value, flag, now)
-        if moment > now:
-            raise UsageError(f"time {timestamp(moment)} is in the future (now {timestamp(now)}): "
-                             f"the log ends at position {head}")
-        position = view.position_at(timestamp(moment))
-        if position is None:
-            raise UsageError(f"nothing was recorded at or before {quote(value)}")
-        return position
+        return log_position(history, moment=parse_moment(value, flag, now), as_typed=value, now=now)
 
     @property
     def now(self) -> datetime:

@@ -64,7 +64,7 @@ class TriggerDefinition:
         entries: list[ImageTrigger] = []
         for trigger in self.images:
             if not trigger.names:
-                raise UsageError("you must specify --containers when setting --from-image")
+                raise UsageError(f"the trigger on {trigger.source} names no container")
             missing = sorted(set(trigger.names) - known)
             if missing:
                 raise UsageError(f"not all container names exist: {', '.join(missing)} "
@@ -80,8 +80,19 @@ class TriggerDefinition:
         return format_annotation(entries or None)
 
 
+class TriggerSourceError(Invalid):
+    """The image a trigger should follow is no image stream tag of this server: `problem` says why
+    ("invalid", with the name rule's `detail`; "not-on-server"; "no-tag")."""
+
+    def __init__(self, problem: str, detail: str = ""):
+        super().__init__(f"{problem}: {detail}" if detail else problem)
+        self.problem, self.detail = problem, detail
+
+
 @dataclass(frozen=True)
 class TriggerChange:
+    """What `oc set triggers` changes; a front end builds it from its flags."""
+
     from_image: str = ""
     from_namespace: str = ""
     containers: tuple[str, ...] = ()
@@ -90,41 +101,25 @@ class TriggerChange:
     remove: bool = False
     remove_all: bool = False
 
-    @classmethod
-    def parse(cls, namespace: str, *, from_image: str | None, containers: list[str] | None, auto: bool,
-              manual: bool, remove: bool, remove_all: bool) -> TriggerChange:
-        names = tuple(n for c in containers or () for n in c.split(",") if n)
-        if auto and manual:
-            raise UsageError("you must specify at most one of --auto or --manual")
-        if remove_all and (remove or auto or manual or from_image or names):
-            raise UsageError("--remove-all may not be used with any other flag")
-        if remove and not from_image:
-            raise UsageError("--remove requires a flag defining a trigger type to be specified")
-        if names and not from_image:
-            raise UsageError("--containers can only be used with --from-image")
-        if not (from_image or auto or manual or remove or remove_all):
-            raise UsageError("you must specify one of --from-image, --auto, --manual, --remove or --remove-all")
-        stream_tag, source_ns = "", ""
-        if from_image:
-            try:
-                ref = parse_docker_image_reference(from_image)
-            except ReferenceError as e:
-                raise UsageError(f"the value of --from-image is not valid: {e}") from None
-            if ref.registry or ref.id or "/" in ref.name:
-                raise UsageError("the value of --from-image must point to an image stream tag on this server")
-            if not ref.tag:
-                raise UsageError("the value of --from-image must include the tag you wish to pull from")
-            try:  # the stream tag and its namespace by the API server's rules, as every entry point
-                stream, tag = parse_istag_name(f"{ref.name}:{ref.tag}", namespace=ref.namespace or namespace)
-                if ref.namespace:
-                    validate_namespace(ref.namespace)
-            except ReferenceError as e:
-                raise UsageError(f"the value of --from-image is not valid: {e}") from None
-            stream_tag = f"{stream}:{tag}"
-            source_ns = "" if ref.namespace == namespace else ref.namespace
-            if not remove and not names:
-                raise UsageError("you must specify --containers when setting --from-image")
-        return cls(stream_tag, source_ns, names, auto, manual, remove, remove_all)
+    @staticmethod
+    def source(namespace: str, image: str) -> tuple[str, str]:
+        """The image stream tag a trigger follows, as "stream:tag", and its namespace ("" for
+        `namespace`), by the API server's name rules."""
+        try:
+            ref = parse_docker_image_reference(image)
+        except ReferenceError as e:
+            raise TriggerSourceError("invalid", str(e)) from None
+        if ref.registry or ref.id or "/" in ref.name:
+            raise TriggerSourceError("not-on-server")
+        if not ref.tag:
+            raise TriggerSourceError("no-tag")
+        try:
+            stream, tag = parse_istag_name(f"{ref.name}:{ref.tag}", namespace=ref.namespace or namespace)
+            if ref.namespace:
+                validate_namespace(ref.namespace)
+        except ReferenceError as e:
+            raise TriggerSourceError("invalid", str(e)) from None
+        return f"{stream}:{tag}", "" if ref.namespace == namespace else ref.namespace
 
     def apply(self, state: DeploymentState) -> tuple[str, bool]:
         """The annotation to write and the Deployment's new spec.paused."""

@@ -37,7 +37,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
+    from imagetrail.engine.domain.trigger_definition import TriggerChange
     from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.service.deployments import Deployments
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
     from imagetrail.engine.settings import Settings
@@ -50,8 +52,9 @@ def main() -> None:
     app = ImageTrail(parse_store(Settings(store=store)), Resolver())
     streams = 50
     for n in range(streams):
-        app.create_deployment("bench", f"web-{n}", ["nginx:1"], actor="setup")
-        app.set_triggers("bench", f"web-{n}", from_image=f"app-{n}:live", containers=["nginx"], actor="setup")
+        Deployments(app).create_deployment("bench", f"web-{n}", ["nginx:1"], actor="setup")
+        Deployments(app).set_triggers("bench", f"web-{n}", TriggerChange(f"app-{n}:live", containers=("nginx",)),
+                                      actor="setup")
     started, i = time.perf_counter(), 0
     while (app.recorder.max_notification_id() or 0) < args.events:
         app.tag("bench", f"quay.io/org/app-{i % streams}@sha256:{i:064x}", [f"app-{i % streams}:live"],

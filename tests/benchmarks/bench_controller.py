@@ -42,6 +42,8 @@ def main() -> None:
 
     from imagetrail.cli.session import registry_client
     from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.domain.trigger_definition import TriggerChange
+    from imagetrail.engine.service.deployments import Deployments
     from imagetrail.engine.adapters.registry.resolver import Resolver
     from imagetrail.engine.adapters.store_urls import parse_store
     from imagetrail.engine.settings import Settings
@@ -58,10 +60,10 @@ def main() -> None:
             push_image(registry, f"bench/app-{n}", "stable")
             app.tag("bench", f"{registry.address}/bench/app-{n}:stable", [f"app-{n}:stable"], scheduled=True,
                     insecure=True, actor="setup")
-            app.create_deployment("bench", f"web-{n}", [f"{registry.address}/bench/app-{n}:stable"],
-                                  actor="setup")
-            app.set_triggers("bench", f"web-{n}", from_image=f"app-{n}:stable", containers=[f"app-{n}"],
-                             actor="setup")
+            Deployments(app).create_deployment("bench", f"web-{n}", [f"{registry.address}/bench/app-{n}:stable"],
+                                               actor="setup")
+            follow = TriggerChange(f"app-{n}:stable", containers=(f"app-{n}",))
+            Deployments(app).set_triggers("bench", f"web-{n}", follow, actor="setup")
         print(f"set-up: {args.streams} scheduled streams with triggered Deployments in "
               f"{time.perf_counter() - started:.1f} s ({store})")
         for label, repush in (("unchanged", False), ("all moved", True), ("unchanged again", False)):

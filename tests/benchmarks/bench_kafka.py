@@ -47,8 +47,11 @@ def app_on(store: str):
 def imagetrail_appends(store: str, commands: int) -> tuple[float, list[list[bytes]]]:
     """Run tag commands through the engine; return events/s and the transactions as written."""
     app = app_on(store)
-    app.create_deployment("bench", "web", ["nginx:1"])
-    app.set_triggers("bench", "web", from_image="app:live", containers=["nginx"])
+    from imagetrail.engine.domain.trigger_definition import TriggerChange
+    from imagetrail.engine.service.deployments import Deployments
+
+    Deployments(app).create_deployment("bench", "web", ["nginx:1"])
+    Deployments(app).set_triggers("bench", "web", TriggerChange("app:live", containers=("nginx",)))
     start_id = app.recorder.max_notification_id() or 0
     started = time.perf_counter()
     for i in range(commands):

@@ -194,7 +194,7 @@ def test_the_last_line_of_defence_keeps_any_message_on_one_line(keycloak, monkey
 
     def broken(*_args, **_kwargs):
         raise NotFound("error: first line\nsecond line\r\u2028third")
-    monkeypatch.setattr("imagetrail.engine.service.application.ImageTrail.pause", broken)
+    monkeypatch.setattr("imagetrail.engine.service.deployments.Deployments.pause", broken)
     result = keycloak.fails("rollout pause deployment/mykeycloak")
     assert result.err == "error: first line\\nsecond line\\r\\u2028third\n"
 

@@ -6,6 +6,8 @@ from conftest import KEYCLOAK, SNAPSHOT
 
 from imagetrail.engine.service import unit_of_work
 from imagetrail.engine.service.application import ImageTrail
+from imagetrail.engine.service.deployments import Deployments
+from imagetrail.engine.domain.trigger_definition import TriggerChange
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.errors import Conflict
 from imagetrail.engine.domain.imagestream import ImageStream
@@ -43,8 +45,8 @@ def test_actor_defaults_to_the_environment(imagetrail, app, monkeypatch):
 
 def test_a_tag_move_and_the_rollouts_it_triggers_are_one_atomic_save(app):
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
-    app.create_deployment("demo", "web", [f"{KEYCLOAK}:20.0.2"])
-    app.set_triggers("demo", "web", from_image="keycloak:20", containers=["keycloak"])
+    Deployments(app).create_deployment("demo", "web", [f"{KEYCLOAK}:20.0.2"])
+    Deployments(app).set_triggers("demo", "web", TriggerChange("keycloak:20", containers=("keycloak",)))
     head = app.recorder.max_notification_id()
     app.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:20"])
     batch = app.recorder.select_notifications(start=head + 1, limit=100)

@@ -8,6 +8,8 @@ from conftest import A, B, KEYCLOAK, SNAPSHOT
 
 from imagetrail.engine.domain import rollback_plan as rollback
 from imagetrail.engine.service.application import ImageTrail, UnitOfWork
+from imagetrail.engine.service.deployments import Deployments
+from imagetrail.engine.domain.trigger_definition import TriggerChange
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.model import DOCKER_IMAGE, ObjectReference
@@ -252,18 +254,19 @@ def test_restore_spec_prints_its_plan_as_data(keycloak):
 
 def test_the_plan_function_derives_every_fate_from_aggregates():
     app = ImageTrail(parse_store(Settings(store="memory://")), Resolver(SNAPSHOT))
+    deployments = Deployments(app)
     ns = "demo"
     app.create_istag(ns, "keycloak:20.0.2", source=ObjectReference(kind=DOCKER_IMAGE, name=f"{KEYCLOAK}:20.0.2"))
     app.set_image_lookup(ns, ["keycloak"])
     app.tag(ns, "keycloak:20.0.2", ["keycloak:20"], alias=True)
     app.tag(ns, "keycloak:20", ["keycloak:stable"], alias=True)
     for name, follows in (("web", "keycloak:stable"), ("paused", "keycloak:20"), ("manual", "keycloak:20")):
-        app.create_deployment(ns, name, ["keycloak:20"])
-        app.set_triggers(ns, name, from_image=follows, containers=["keycloak"])
-    app.create_deployment(ns, "pinned", [f"{KEYCLOAK}@{B}"])
+        deployments.create_deployment(ns, name, ["keycloak:20"])
+        deployments.set_triggers(ns, name, TriggerChange(follows, containers=("keycloak",)))
+    deployments.create_deployment(ns, "pinned", [f"{KEYCLOAK}@{B}"])
     app.tag(ns, f"{KEYCLOAK}:20.0.3", ["keycloak:20.0.2"])
-    app.pause(ns, "paused")
-    app.set_triggers(ns, "manual", from_image="keycloak:20", containers=["keycloak"], manual=True)
+    deployments.pause(ns, "paused")
+    deployments.set_triggers(ns, "manual", TriggerChange("keycloak:20", containers=("keycloak",), manual=True))
 
     # the rollback's unit of work, by hand: the tag moves, the controllers react
     uow = UnitOfWork(app)

@@ -21,15 +21,19 @@ from imagetrail.engine.domain.trigger_annotation import (
     parse_annotation,
     parse_field_path,
 )
+from imagetrail.cli.deployments import trigger_change
 from imagetrail.engine.domain.trigger_definition import TriggerChange, TriggerDefinition
 
 KEYCLOAK_PATH = 'spec.template.spec.containers[?(@.name==\\"keycloak\\")].image'
 
 
 def change(**flags) -> TriggerChange:
-    options = {"from_image": None, "containers": None, "auto": False, "manual": False, "remove": False,
+    """The change `oc set triggers FLAGS` asks for; the flags' own rules are the CLI's (cli/deployments.py)."""
+    options = {"from_image": None, "containers": [], "auto": False, "manual": False, "remove": False,
                "remove_all": False}
-    return TriggerChange.parse(NS, **{**options, **flags})
+    options.update(flags)
+    options["containers"] = list(options["containers"] or [])
+    return trigger_change(NS, **options)
 
 
 def set_triggers(deployment: Deployment, **flags) -> tuple[list | None, bool]:
