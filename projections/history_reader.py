@@ -10,7 +10,7 @@ from datetime import datetime
 from imagetrail.engine.domain.model import TagReference
 from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.service.application import ImageTrail
-from imagetrail.engine.service.history_reader import TagChangeRecord
+from imagetrail.engine.service.ports import TagChangeRecord
 from imagetrail.projections.asof import AsOf
 from imagetrail.projections.views import CurrentStateView
 

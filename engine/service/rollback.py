@@ -18,8 +18,8 @@ from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.model import TagReference
 from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.domain.references import quote
-from imagetrail.engine.service.unit_of_work import ImportFailure, TriggerNotApplied, retry_on_conflict
-from imagetrail.engine.service.history_reader import HistoryReader
+from imagetrail.engine.service.unit_of_work import ImportFailure, Rollout, TriggerNotApplied, retry_on_conflict
+from imagetrail.engine.service.ports import HistoryReader
 
 if TYPE_CHECKING:
     from imagetrail.engine.service.application import ImageTrail
@@ -88,6 +88,7 @@ class RollbackResult:
     skipped: list[str] = field(default_factory=list)   # "stream:tag" that had no image then (all_tags)
     moves: list[TagMove] = field(default_factory=list)
     spec: SpecRestore | None = None
+    rollouts: list[Rollout] = field(default_factory=list)  # the Deployments the move rolls out
     not_applied: list[TriggerNotApplied] = field(default_factory=list)  # triggers the controller could not apply
     failures: list[ImportFailure] = field(default_factory=list)  # a restored spec that failed to resolve
 
@@ -220,7 +221,8 @@ class Rollback:
                 moved = stream.roll_back(target.tag, target.pull_spec, target.image, target.position)
                 moves.append(TagMove(target.stream, target.tag, target.pull_spec, target.position, moved))
         return RollbackResult(namespace, position, dry_run, outcome.plan, list(targets), moves=moves,
-                              not_applied=list(outcome.not_applied), failures=list(outcome.failures))
+                              rollouts=list(outcome.rollouts), not_applied=list(outcome.not_applied),
+                              failures=list(outcome.failures))
 
     @retry_on_conflict
     def _restore_spec(self, namespace: str, stream_name: str, spec: TagReference, position: int, *, dry_run: bool,
@@ -239,4 +241,5 @@ class Rollback:
             restored = SpecRestore(stream_name, spec.name, source.kind if source else None,
                                    source.name if source else None, position, stream.state.resolve(spec.name))
         return RollbackResult(namespace, position, dry_run, outcome.plan, spec=restored,
-                              not_applied=list(outcome.not_applied), failures=list(outcome.failures))
+                              rollouts=list(outcome.rollouts), not_applied=list(outcome.not_applied),
+                              failures=list(outcome.failures))

@@ -91,7 +91,7 @@ def test_namespace_flag_before_or_after_the_verb(keycloak):
 
 NAMED = [
     # kubectl names each container after the image's last path component; the API server refuses twins
-    (f"create deployment twins --image quay.io/a/n:1 --image quay.io/b/n:2",
+    ("create deployment twins --image quay.io/a/n:1 --image quay.io/b/n:2",
      'Deployment.apps "twins" is invalid: spec.template.spec.containers[1].name: Duplicate value: "n"'),
     ("create deployment long --image quay.io/a/" + "a" * 64 + ":1",
      'spec.template.spec.containers[0].name: Invalid value: "' + "a" * 64 + '": must be no more than 63 characters'),

@@ -16,7 +16,7 @@ from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.trigger_definition import TriggerChange
 from imagetrail.engine.service.application import ImageTrail
 from imagetrail.engine.service.deployments import Deployments
-from imagetrail.engine.service.history_reader import TagChangeRecord
+from imagetrail.engine.service.ports import TagChangeRecord
 from imagetrail.engine.service.rollback import Rollback, RollbackTarget, Target, TagMove
 from imagetrail.projections.history_reader import ProjectionHistory
 from imagetrail.projections.runner import catch_up
