@@ -8,7 +8,7 @@ from imagetrail.cli import printers
 from imagetrail.cli.params import Whole
 from imagetrail.cli.render import emit
 from imagetrail.cli.session import Session, at_option, get_deployment, pass_session, split_resource
-from imagetrail.engine.domain.errors import UsageError
+from imagetrail.engine.domain.errors import TriggerGovernsContainer, UsageError
 from imagetrail.engine.domain.parsing import INT32_MAX
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.trigger_definition import TriggerChange, TriggerSourceError
@@ -132,8 +132,11 @@ def rollout_resume(s: Session, resource):
 @pass_session
 def rollout_undo(s: Session, resource, to_revision, reason):
     """Set a Deployment's template back to an earlier revision (refused for containers that follow a tag)."""
-    report(Deployments(s.writer).undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision,
-                                              actor=s.actor, reason=reason))
+    try:
+        report(Deployments(s.writer).undo_rollout(s.namespace, split_resource(resource), to_revision=to_revision,
+                                                  actor=s.actor, reason=reason))
+    except TriggerGovernsContainer as e:  # say how: the tag decides what the container runs
+        raise UsageError(f"{e}: imagetrail rollback {e.istag} --steps 1 (or make the trigger manual first)") from None
 
 
 def report(change: DeploymentChange) -> None:

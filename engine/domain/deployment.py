@@ -16,7 +16,7 @@ from pydantic import Field
 
 from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id
 from imagetrail.engine.domain.references import quote
-from imagetrail.engine.domain.errors import ImagetrailError, Invalid, NotFound
+from imagetrail.engine.domain.errors import ImagetrailError, Invalid, NotFound, TriggerGovernsContainer
 from imagetrail.engine.domain.model import Container, Revision
 from imagetrail.engine.domain.trigger_annotation import (
     TRIGGERS_ANNOTATION,
@@ -269,10 +269,7 @@ class Deployment(Aggregate[DeploymentState]):
         for container in changes:
             trigger = self.state.auto_trigger_for(container)
             if trigger is not None:
-                raise Invalid(
-                    f'container {quote(container)} follows image stream tag {trigger.source.name} through an automatic '
-                    "trigger, which would set it back at once (openshift/origin#25662); roll the tag back instead: "
-                    f"imagetrail rollback {trigger.source.name} --steps 1 (or make the trigger manual first)")
+                raise TriggerGovernsContainer(container, trigger.source.name)
         self.set_images(changes, Cause(kind="rollback"))
         return changes
 

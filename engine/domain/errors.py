@@ -113,3 +113,13 @@ class ImportSourceChanged(UsageError):
                else f"the tag {_quote(tag)} points to")
         super().__init__(f"{via} {_quote(source)} - use the 'tag' command if you want to "
                          f"change the source to {_quote(requested)}")
+
+
+class TriggerGovernsContainer(Invalid):
+    """Setting a container's image by hand (rollout undo) that an automatic trigger would set back at once."""
+
+    def __init__(self, container: str, istag: str):
+        self.container, self.istag = container, istag
+        super().__init__(f"container {_quote(container)} follows image stream tag {istag} through an automatic "
+                         "trigger, which would set it back at once (openshift/origin#25662); roll the tag back "
+                         "instead")

@@ -96,7 +96,7 @@ def _apply_stream(app: ImageTrail, uow: UnitOfWork, m: manifests.ImageStreamMani
                   result: Reactions) -> ObjectChange:
     """One create or update of the stream, as the API server does it: the spec change takes ONE
     new generation (1 on create), then the import controller imports every pending tag in ONE
-    ImageStreamImport, whose events share the next generation (openshift-semantics §2.1, §2.5)."""
+    ImageStreamImport, whose events share the next generation (docs/semantics.md §2.1, §2.5)."""
     stream = uow.get(ImageStream, m.namespace, m.name)
     if stream is None:
         stream = uow.add(ImageStream.create(m.namespace, m.name, tags=m.tags, lookup_local=m.lookup_local,

@@ -11,7 +11,7 @@ from rules_builders import (
 )
 
 from imagetrail.engine.domain.deployment import Cause, Deployment
-from imagetrail.engine.domain.errors import ImagetrailError, Invalid, NotFound
+from imagetrail.engine.domain.errors import ImagetrailError, Invalid, NotFound, TriggerGovernsContainer
 from imagetrail.engine.domain.model import Container, TagReferencePolicy
 from imagetrail.engine.domain.trigger_annotation import TriggerSource, format_annotation
 from imagetrail.engine.domain.watchers import StreamWatchers
@@ -278,9 +278,10 @@ def test_s18_5_undo_is_refused_for_a_container_an_automatic_trigger_governs():
     deployment = new_deployment(pinned(A), KEYCLOAK_20)
     deployment.set_images({"keycloak": pinned(B)}, Cause(kind="trigger"))
     deployment.roll_out("move")
-    with pytest.raises(Invalid, match=r"follows image stream tag keycloak:20 through an automatic trigger.*"
-                                      r"imagetrail rollback keycloak:20 --steps 1"):
+    with pytest.raises(TriggerGovernsContainer, match=r"follows image stream tag keycloak:20 through an automatic "
+                                                      r"trigger.*roll the tag back instead") as refused:
         deployment.undo()
+    assert (refused.value.container, refused.value.istag) == ("keycloak", "keycloak:20")
 
 
 def test_s18_6_undo_sets_an_untriggered_template_back_to_the_previous_revision():
