@@ -11,9 +11,7 @@ import click
 
 
 from imagetrail.cli.names import deployment_name, namespace_name, stream_name
-from imagetrail.cli.render import emit
 from imagetrail.engine.service.application import ImageTrail
-from imagetrail.engine.service.unit_of_work import Outcome
 from imagetrail.engine.adapters.decoding import decode
 from imagetrail.engine.domain.errors import NotFound, UsageError
 from imagetrail.engine.domain.references import quote
@@ -159,10 +157,6 @@ def at_option(command):
 
 
 pass_session = click.make_pass_decorator(Session)
-
-
-def report(outcome: Outcome) -> None:
-    emit(outcome.lines, outcome, notices=outcome.notices, warnings=outcome.warnings)
 
 
 DEPLOYMENT_KINDS = ("deployment", "deployments", "deploy", "deployments.apps", "deployment.apps")

@@ -72,12 +72,9 @@ class Reactions:
 
 @dataclass
 class Outcome(Reactions):
-    """The result of a command that still reports lines of text (the deployment commands)."""
+    """The reactions of a command that returns a result of its own, and, when asked for, its plan."""
 
-    lines: list[str] = field(default_factory=list)
-    plan: rollback_plan.RollbackPlan | None = None  # what the command does, when asked (rollback)
-    warnings: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # other info: lines
+    plan: rollback_plan.RollbackPlan | None = None  # what the save will do (rollback), computed before it
 
 
 # -- loading and saving ------------------------------------------------------------------------------
