@@ -30,3 +30,10 @@ def test_every_group_is_lazy_and_a_verb_loads_only_when_asked():
     assert group.list_commands(click.Context(group)) == ["x"] and group.commands == {}
     assert group.get_command(click.Context(group), "x").name == "get"
     assert group.get_command(click.Context(group), "nope") is None
+
+
+def test_a_mistyped_verb_is_matched_against_the_unloaded_verbs_too():
+    group = LazyGroup(lazy={"get": ("imagetrail.cli.reads:get", "Show.")})  # fresh: nothing loaded
+    with pytest.raises(click.exceptions.NoSuchCommand) as raised:
+        group.resolve_command(click.Context(group), ["gett", "is", "x"])
+    assert raised.value.format_message() == "No such command 'gett'. Did you mean 'get'?"
