@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import click
-import yaml
 
 from imagetrail.cli.gofmt import human_duration
 from imagetrail.cli.jsonpath import JSONPathError, find, go_sprint, parse, render
@@ -274,6 +273,8 @@ def emit(output: Output | str | None, documents: list[dict[str, Any]], single: b
     if out.format == "json":
         return json.dumps(data, indent=4) + "\n"
     if out.format == "yaml":
+        import yaml  # only to print YAML: loading it costs every command's start-up
+
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     try:
         return render(out.template, data, out.allow_missing, out.as_json)

@@ -7,43 +7,60 @@ import sys
 from datetime import datetime, timezone
 from functools import cached_property
 
-import click
+from typing import TYPE_CHECKING
 
+import click
 
 from imagetrail.cli.names import deployment_name, namespace_name, stream_name
 from imagetrail.engine.service.application import ImageTrail
-from imagetrail.engine.adapters.decoding import decode
 from imagetrail.engine.domain.errors import NotFound, UsageError
 from imagetrail.engine.domain.references import quote
-from imagetrail.engine.adapters.registry.client import RegistryClient
-from imagetrail.engine.adapters.registry.credentials import CredentialStore
 from imagetrail.engine.adapters.registry.resolver import Resolver
 from imagetrail.engine.adapters.store_urls import parse_store
 from imagetrail.engine.settings import Settings
 from imagetrail.projections.runner import catch_up
 from imagetrail.projections.views import CurrentStateView, open_view
 
-
-# kubectl-style global flags, accepted before or after the verb
-GLOBAL_FLAGS = {"-n": "--namespace", "--namespace": "--namespace", "--store": "--store",
-                "--as": "--as", "--mirror": "--mirror"}
-GLOBAL_SWITCHES = {"--offline"}
+if TYPE_CHECKING:
+    from imagetrail.engine.adapters.registry.client import RegistryClient
+    from imagetrail.engine.adapters.registry.credentials import CredentialStore
 
 
 def credential_store(settings: Settings) -> CredentialStore:
+    from imagetrail.engine.adapters.registry.credentials import CredentialStore
+
     return CredentialStore.search(auth_file=settings.registry_auth_file, runtime_dir=settings.xdg_runtime_dir,
                                   docker_config=settings.docker_config)
 
 
 def registry_client(settings: Settings) -> RegistryClient:
+    from imagetrail.engine.adapters.registry.client import RegistryClient
+
     return RegistryClient.configured(credential_store(settings), timeout=settings.registry_timeout,
                                      retries=settings.registry_retries, backoff=settings.registry_backoff,
                                      platform=settings.import_platform)
 
 
-def resolver(settings: Settings) -> Resolver:
-    """The --mirror snapshot, backed by the live registry unless --offline."""
-    return Resolver.from_file(settings.mirror, None if settings.offline else registry_client(settings))
+def resolver(settings: Settings, *, lazy: bool = False) -> Resolver:
+    """The --mirror snapshot, backed by the live registry unless --offline. A write configures the
+    client now, so bad registry settings are refused before anything is written; a read (`lazy`)
+    imports and configures it only if it ever resolves a tag live."""
+    if settings.offline:
+        return Resolver.from_file(settings.mirror, None)
+    return Resolver.from_file(settings.mirror, LiveRegistry(settings) if lazy else registry_client(settings))
+
+
+class LiveRegistry:
+    """The registry client, imported and configured at the first live lookup."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: RegistryClient | None = None
+
+    def resolve(self, ref, **options) -> str:
+        if self._client is None:
+            self._client = registry_client(self.settings)
+        return self._client.resolve(ref, **options)
 
 
 class Session:
@@ -79,7 +96,7 @@ class Session:
             store = parse_store(self.settings)
             created = store.prepare(create=create)
             try:
-                self._app = ImageTrail(store, resolver(self.settings),
+                self._app = ImageTrail(store, resolver(self.settings, lazy=not create),
                                        internal_registry=self.settings.internal_registry)
             except sqlite3.DatabaseError as e:  # --store names a file that is no SQLite database
                 raise UsageError(f"invalid store {quote(store.url)}: {e}") from None
@@ -189,6 +206,8 @@ def get_deployment(s: Session, name: str):
 
 
 def read_documents(filename: str) -> list:
+    from imagetrail.engine.adapters.decoding import decode  # YAML: only for the commands that read files
+
     try:
         if filename == "-":
             data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()

@@ -17,7 +17,8 @@ _TIME = {"description": "RFC 3339, UTC, microseconds: when the command ran", "js
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    # defer_build: validators are built at a model's first use, not at import (start-up)
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
     def document(self) -> dict[str, Any]:
         """The wire form: camelCase keys, JSON values."""

@@ -31,11 +31,12 @@ def utcnow() -> datetime:
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: validators are built at a model's first use, not at import (start-up)
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class DomainEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     originator_id: UUID
     originator_version: int

@@ -34,7 +34,8 @@ class Check:
 class DoctorReport(BaseModel):
     """What `imagetrail doctor deployment/NAME -o json` prints: every check, in order."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built at a model's first use, not at import (start-up)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     deployment: str
     ok: bool = Field(description="True when every check passes (the exit status is then 0)")

@@ -53,7 +53,8 @@ class TriggerError(ValueError):
 class TriggerSource(BaseModel):
     """``ObjectReference`` of library-go's trigger types: what the trigger follows."""
 
-    model_config = ConfigDict(frozen=True, strict=True, populate_by_name=True, extra="forbid")
+    # defer_build: validators are built at a model's first use, not at import (start-up)
+    model_config = ConfigDict(defer_build=True, frozen=True, strict=True, populate_by_name=True, extra="forbid")
 
     kind: str = "ImageStreamTag"
     name: str
@@ -64,7 +65,7 @@ class TriggerSource(BaseModel):
 class ImageTrigger(BaseModel):
     """``ObjectFieldTrigger``: one entry of the annotation array."""
 
-    model_config = ConfigDict(frozen=True, strict=True, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, strict=True, populate_by_name=True, extra="forbid")
 
     source: TriggerSource = Field(alias="from")
     field_path: str = Field(alias="fieldPath")

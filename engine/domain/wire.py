@@ -52,7 +52,8 @@ StringMap = dict[str, str]
 class Wire(BaseModel):
     """The API's JSON shape: strict types, camelCase names, unknown fields ignored (pruned)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", alias_generator=to_camel, populate_by_name=False)
+    # defer_build: validators are built at a model's first use, not at import (start-up)
+    model_config = ConfigDict(defer_build=True, strict=True, extra="ignore", alias_generator=to_camel, populate_by_name=False)
 
 
 class ObjectMeta(Wire):

@@ -48,8 +48,9 @@ VALUES = st.one_of(st.sampled_from(GOOD), st.sampled_from(GOOD), st.sampled_from
 
 
 def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
-    found = []
-    for name, command in sorted(group.commands.items()):
+    found, ctx = [], click.Context(group)
+    for name in group.list_commands(ctx):  # the verbs load lazily: ask the group, not group.commands
+        command = group.get_command(ctx, name)
         here = path + (name,)
         if here in EXCLUDED:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagetrail.engine.domain.errors import ResolveFailed, UsageError
 from imagetrail.engine.domain.references import (
@@ -19,7 +20,9 @@ from imagetrail.engine.domain.references import (
     parse_docker_image_reference,
     validate_digest,
 )
-from imagetrail.engine.adapters.registry.client import RegistryClient
+
+if TYPE_CHECKING:  # the client (http, ssl) is imported by whoever makes one: most commands never do
+    from imagetrail.engine.adapters.registry.client import RegistryClient
 
 
 @dataclass(frozen=True)
