@@ -10,11 +10,11 @@ platform) are checked where they are used, so a bad registry setting does not st
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.engine.domain.references import one_line
@@ -24,17 +24,10 @@ def _env(name: str, secret: bool = False) -> Any:
     return Field(None, validation_alias=name, repr=not secret)
 
 
-class Settings(BaseModel):
-    # every field names its variable in full: the names are the user-facing contract. A plain model
-    # reading os.environ itself, not pydantic-settings: importing that costs ~50 ms of every start-up
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
-
-    def __init__(self, **values: Any):
-        """The environment (case-sensitive, an empty variable counts as unset) under `values`,
-        which are given by field name and win."""
-        env = {f.validation_alias: os.environ[f.validation_alias] for name, f in type(self).model_fields.items()
-               if name not in values and os.environ.get(f.validation_alias)}
-        super().__init__(**env, **values)
+class Settings(BaseSettings):
+    # every field names its variable in full: the names are the user-facing contract
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True, frozen=True)
 
     # the global flags' defaults (-n, --store, --as, --mirror, --offline)
     namespace: str | None = _env("IMAGETRAIL_NAMESPACE")
