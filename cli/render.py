@@ -16,7 +16,7 @@ from imagetrail.engine.service.tags import (
     ImportImageResult,
     TagResult,
 )
-from imagetrail.engine.service.unit_of_work import Reactions
+from imagetrail.engine.service.unit_of_work import Reactions, TriggerNotApplied
 
 
 def emit(lines: Iterable[str], result: Reactions, *, notices: Iterable[str] = (),
@@ -28,14 +28,17 @@ def emit(lines: Iterable[str], result: Reactions, *, notices: Iterable[str] = ()
     for line in notices:
         click.echo(f"info: {line}", err=True)
     for skipped in result.not_applied:
-        click.echo(f"Warning: deployment.apps/{skipped.deployment}: image trigger not applied: {skipped.error}",
-                   err=True)
+        click.echo(not_applied_warning(skipped), err=True)
     for line in warnings:
         click.echo(f"Warning: {line}", err=True)
     for failure in result.failures:
         click.echo(f"error: tag {failure.tag} failed: {one_line(failure.message)}", err=True)
     if result.failures:
         raise SystemExit(1)
+
+
+def not_applied_warning(skipped: TriggerNotApplied) -> str:
+    return f"Warning: deployment.apps/{skipped.deployment}: image trigger not applied: {skipped.error}"
 
 
 def tag_lines(result: TagResult) -> list[str]:

@@ -10,6 +10,7 @@ import click
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.cli.names import istag_name
 from imagetrail.cli.params import Whole
+from imagetrail.cli.render import not_applied_warning
 from imagetrail.engine.domain.parsing import INT32_MAX
 from imagetrail.engine.domain.references import one_line, quote
 
@@ -89,8 +90,7 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         if dry_run:
             click.echo("(dry run: nothing was written)")
     for skipped in result.not_applied:
-        click.echo(f"Warning: deployment.apps/{skipped.deployment}: image trigger not applied: {skipped.error}",
-                   err=True)
+        click.echo(not_applied_warning(skipped), err=True)
 
 
 def _print_json(plan, position: int, dry_run: bool, **more) -> None:

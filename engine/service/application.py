@@ -1,7 +1,7 @@
 """The imagetrail application: the eventsourcing Application, wired to the use cases.
 
 Each use case is one user command (engine/service/tags.py, bootstrap.py, scheduled_imports.py,
-and the deployment commands below): it loads what it needs, calls domain methods, lets the
+deployments.py, rollback.py): it loads what it needs, calls domain methods, lets the
 trigger controller and the Deployment controller react, and saves everything in one atomic
 `save` (engine/service/unit_of_work.py) — the command, its trigger reactions and its rollouts
 together — and returns what it did as data.
@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.utils import Environment
 
-from imagetrail.engine.domain import rollback_plan
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
-from imagetrail.engine.domain.model import TagReference
-from imagetrail.engine.domain.trigger_annotation import ImageTrigger
-from imagetrail.engine.service.ports import Resolver, Store
 from imagetrail.engine.domain.watchers import StreamWatchers
-from imagetrail.engine.service import bootstrap, scheduled_imports, tag_processing, tags, unit_of_work
-from imagetrail.engine.service.unit_of_work import Reactions, UnitOfWork
+from imagetrail.engine.service.ports import Resolver, Store
+from imagetrail.engine.service import bootstrap, scheduled_imports, tags
+from imagetrail.engine.service.unit_of_work import UnitOfWork
 
 DEFAULT_INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 
@@ -71,24 +67,6 @@ class ImageTrail(Application):
     def repository_for(self, namespace: str, name: str) -> str:
         return f"{self.internal_registry}/{namespace}/{name}"
 
-    # -- the core: one command, one atomic save; tag processing shared by the use cases ----------
-
-    def command(self, description: str, actor: str | None = None, reason: str = "", *, result: Any = None,
-                plan: rollback_plan.PlanScope | None = None, dry_run: bool = False):
-        """A context manager: yields (unit of work, result — an `Outcome` when not given); see
-        unit_of_work.command."""
-        return unit_of_work.command(self, description, actor, reason, result=result, plan=plan, dry_run=dry_run)
-
-    def set_tag(self, uow: UnitOfWork, namespace: str, stream_name: str, ref: TagReference,
-                result: Reactions) -> ImageStream:
-        return tag_processing.set_tag(self, uow, namespace, stream_name, ref, result)
-
-    def reindex_triggers(self, uow: UnitOfWork, deployment: Deployment, before: list[ImageTrigger]) -> None:
-        tag_processing.reindex_triggers(uow, deployment, before)
-
-    def resolve_image_name(self, uow: UnitOfWork, namespace: str, image: str) -> str:
-        return tag_processing.resolve_image_name(uow, namespace, image)
-
     # -- the use cases (engine/service/tags.py, bootstrap.py, scheduled_imports.py) ----------------
 
     tag = tags.tag
@@ -99,20 +77,3 @@ class ImageTrail(Application):
     apply = bootstrap.apply
     import_cluster = bootstrap.import_cluster
     reimport_scheduled = scheduled_imports.reimport_scheduled
-
-    def describe_plan(self, uow: UnitOfWork, scope: rollback_plan.PlanScope) -> rollback_plan.RollbackPlan:
-        """What the pending events of a unit of work will do, from the events themselves: so a
-        dry run shows exactly what the real run does. Computed before the save."""
-        for ns, stream_name, _ in scope.targets:  # followers of a tag that does not move are in the plan too
-            watchers = uow.get(StreamWatchers, ns, stream_name)
-            for key in watchers.state.deployments if watchers else []:
-                uow.get(Deployment, *key.split("/", 1))
-        for ns, name in scope.bystanders:
-            uow.get(Deployment, ns, name)  # loaded after the controllers ran: only read, never saved
-        streams, deployments = uow.of_type(ImageStream), uow.of_type(Deployment)
-        committed_streams = {(s.namespace, s.name): self.stream(s.namespace, s.name) for s in streams}
-        committed_deployments = {(d.namespace, d.name): self.deployment(d.namespace, d.name) if d.pending_events
-                                 else d for d in deployments}
-        return rollback_plan.plan(
-            scope.targets, streams, {k: s.state for k, s in committed_streams.items() if s},
-            deployments, {k: d.state for k, d in committed_deployments.items() if d})

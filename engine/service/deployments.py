@@ -20,7 +20,9 @@ from imagetrail.engine.domain.references import (
     validate_object_name,
 )
 from imagetrail.engine.domain.trigger_definition import TriggerChange
+from imagetrail.engine.service.tag_processing import reindex_triggers, resolve_image_name
 from imagetrail.engine.service.unit_of_work import (
+    command,
     ImportFailure,
     Reactions,
     Rollout,
@@ -87,10 +89,10 @@ class Deployments:
                 raise Invalid(f"Deployment.apps {quote(name)} is invalid: spec.template.spec.containers[{index}].name: "
                               f"Invalid value: {quote(container)}: must be no more than 63 characters")
             containers.append((container, image))
-        with self.app.command(f"imagetrail create deployment {name}", actor, reason) as (uow, outcome):
+        with command(self.app, f"imagetrail create deployment {name}", actor, reason) as (uow, outcome):
             if uow.get(Deployment, namespace, name) is not None:
                 raise AlreadyExists(f'deployments.apps {quote(name)} already exists')
-            resolved = [Container(name=c, image=self.app.resolve_image_name(uow, namespace, img))
+            resolved = [Container(name=c, image=resolve_image_name(uow, namespace, img))
                         for c, img in containers]
             uow.add(Deployment.create(namespace, name, containers=resolved, replicas=replicas,
                                       labels={"app": name}, change_cause=f"imagetrail create deployment {name}"))
@@ -102,7 +104,7 @@ class Deployments:
                      reason: str = "") -> DeploymentChange:
         """`oc set triggers`: the change (from the flags, by the front end) applied to the annotation
         and the pause state; the stream → Deployments index follows."""
-        with self.app.command(f"imagetrail set triggers deployment/{name}", actor, reason) as (uow, outcome):
+        with command(self.app, f"imagetrail set triggers deployment/{name}", actor, reason) as (uow, outcome):
             deployment = _deployment(uow, namespace, name)
             before = deployment.state.triggers()
             annotation, paused = change.apply(deployment.state)
@@ -110,19 +112,19 @@ class Deployments:
             if paused != deployment.state.paused:
                 deployment.set_paused(paused)
                 changed = True
-            self.app.reindex_triggers(uow, deployment, before)
+            reindex_triggers(uow, deployment, before)
             result = DeploymentChange(name, "triggers updated" if changed else "unchanged")
         return result.with_reactions(outcome)
 
     @retry_on_conflict
     def pause(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> DeploymentChange:
-        with self.app.command(f"imagetrail rollout pause deployment/{name}", actor, reason) as (uow, outcome):
+        with command(self.app, f"imagetrail rollout pause deployment/{name}", actor, reason) as (uow, outcome):
             _deployment(uow, namespace, name).pause()
         return DeploymentChange(name, "paused").with_reactions(outcome)
 
     @retry_on_conflict
     def resume(self, namespace: str, name: str, *, actor: str | None = None, reason: str = "") -> DeploymentChange:
-        with self.app.command(f"imagetrail rollout resume deployment/{name}", actor, reason) as (uow, outcome):
+        with command(self.app, f"imagetrail rollout resume deployment/{name}", actor, reason) as (uow, outcome):
             _deployment(uow, namespace, name).resume()
         return DeploymentChange(name, "resumed").with_reactions(outcome)
 
@@ -136,8 +138,8 @@ class Deployments:
                 parse_docker_image_reference(image)
             except ReferenceError as e:
                 raise UsageError(f"invalid image {quote(image)}: {e}") from None
-        command = f"imagetrail set image deployment/{name} " + " ".join(f"{c}={i}" for c, i in images.items())
-        with self.app.command(command, actor, reason) as (uow, outcome):
+        description = f"imagetrail set image deployment/{name} " + " ".join(f"{c}={i}" for c, i in images.items())
+        with command(self.app, description, actor, reason) as (uow, outcome):
             deployment = _deployment(uow, namespace, name)
             deployment.set_images(images, Cause(kind="manual"))
             governed = {c: deployment.state.auto_trigger_for(c) for c in images}
@@ -153,7 +155,7 @@ class Deployments:
                      actor: str | None = None, reason: str = "") -> DeploymentChange:
         description = f"imagetrail rollout undo deployment/{name}" + (
             f" --to-revision {to_revision}" if to_revision else "")
-        with self.app.command(description, actor, reason) as (uow, outcome):
+        with command(self.app, description, actor, reason) as (uow, outcome):
             undone = _deployment(uow, namespace, name).undo(to_revision)
         return DeploymentChange(name, "rolled back" if undone else "skipped rollback").with_reactions(outcome)
 

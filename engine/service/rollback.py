@@ -18,8 +18,15 @@ from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.model import TagReference
 from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.domain.references import quote
-from imagetrail.engine.service.unit_of_work import ImportFailure, Rollout, TriggerNotApplied, retry_on_conflict
 from imagetrail.engine.service.ports import HistoryReader
+from imagetrail.engine.service.tag_processing import set_tag
+from imagetrail.engine.service.unit_of_work import (
+    ImportFailure,
+    Rollout,
+    TriggerNotApplied,
+    command,
+    retry_on_conflict,
+)
 
 if TYPE_CHECKING:
     from imagetrail.engine.service.application import ImageTrail
@@ -213,7 +220,7 @@ class Rollback:
         scope = rollback_plan.PlanScope([(namespace, t.stream, t.tag) for t in targets],
                                         [(namespace, n) for n in bystanders])
         moves = []
-        with self.app.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
+        with command(self.app, description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             for target in targets:
                 stream = uow.get(ImageStream, namespace, target.stream)
                 if stream is None:
@@ -232,11 +239,11 @@ class Rollback:
         description = f"imagetrail rollback {stream_name}:{spec.name} --restore-spec --to-position {position}"
         scope = rollback_plan.PlanScope([(namespace, stream_name, spec.name)],
                                         [(namespace, n) for n in bystanders])
-        with self.app.command(description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
+        with command(self.app, description, actor, reason, plan=scope, dry_run=dry_run) as (uow, outcome):
             stream = uow.get(ImageStream, namespace, stream_name)
             if stream is None:
                 raise NotFound(f'imagestreams.image.openshift.io {quote(stream_name)} not found')
-            self.app.set_tag(uow, namespace, stream_name, spec.model_copy(update={"generation": 0}), outcome)
+            set_tag(self.app, uow, namespace, stream_name, spec.model_copy(update={"generation": 0}), outcome)
             source = spec.source
             restored = SpecRestore(stream_name, spec.name, source.kind if source else None,
                                    source.name if source else None, position, stream.state.resolve(spec.name))

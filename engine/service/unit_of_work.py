@@ -184,10 +184,28 @@ def commit(app: ImageTrail, uow: UnitOfWork, result: Reactions, command: str, *,
         if deployment.roll_out(command):
             result.rollouts.append(Rollout(deployment.name, deployment.state.revision))
     if plan is not None:
-        result.plan = app.describe_plan(uow, plan)
+        result.plan = describe_plan(app, uow, plan)
     if not dry_run:
         save_all(app, uow)
     return result
+
+
+def describe_plan(app: ImageTrail, uow: UnitOfWork, scope: rollback_plan.PlanScope) -> rollback_plan.RollbackPlan:
+    """What the pending events of a unit of work will do, from the events themselves: so a
+    dry run shows exactly what the real run does. Computed after the controllers, before the save."""
+    for ns, stream_name, _ in scope.targets:  # followers of a tag that does not move are in the plan too
+        watchers = uow.get(StreamWatchers, ns, stream_name)
+        for key in watchers.state.deployments if watchers else []:
+            uow.get(Deployment, *key.split("/", 1))
+    for ns, name in scope.bystanders:
+        uow.get(Deployment, ns, name)  # loaded after the controllers ran: only read, never saved
+    streams, deployments = uow.of_type(ImageStream), uow.of_type(Deployment)
+    committed_streams = {(s.namespace, s.name): app.stream(s.namespace, s.name) for s in streams}
+    committed_deployments = {(d.namespace, d.name): app.deployment(d.namespace, d.name) if d.pending_events
+                             else d for d in deployments}
+    return rollback_plan.plan(
+        scope.targets, streams, {k: s.state for k, s in committed_streams.items() if s},
+        deployments, {k: d.state for k, d in committed_deployments.items() if d})
 
 
 def save_all(app: ImageTrail, uow: UnitOfWork) -> None:

@@ -65,7 +65,7 @@ def test_a_stale_write_is_refused_and_writes_nothing(app, store_url):
     other = ImageTrail(parse_store(Settings(store=store_url)), Resolver(SNAPSHOT))
     app.tag("demo", f"{KEYCLOAK}:20.0.2", ["keycloak:20"])
     with pytest.raises(Conflict, match="changed concurrently; nothing was written, retry the command"):
-        with app.command("stale") as (uow, outcome):
+        with unit_of_work.command(app, "stale") as (uow, outcome):
             stream = uow.get(ImageStream, "demo", "keycloak")       # read ...
             other.tag("demo", f"{KEYCLOAK}:20.0.3", ["keycloak:21"])  # ... someone else writes ...
             stream.set_lookup_policy(True)                           # ... our write is stale
