@@ -91,9 +91,33 @@ class KafkaLog:
 
     def unavailable(self, what: str, error: BaseException | None = None) -> StoreUnavailable:
         detail = f": {type(error).__name__}: {error}" if error else ""
+        if isinstance(error, _kafka().errors.KafkaTimeoutError):  # reachable, yet no answer
+            detail = self._in_sync_shortfall() or detail
         return StoreUnavailable(
             f"Kafka broker at {self.settings.address} did not answer {what} within "
             f"{self.settings.timeout:g}s{detail}")
+
+    def _in_sync_shortfall(self) -> str:
+        """Why a cluster that answers metadata still did not take a write: a partition of the topic
+        or of the transaction log with fewer replicas in sync than min.insync.replicas. Asked only
+        after a timeout, with a short bound of its own; empty when it cannot tell."""
+        try:
+            admin = _kafka().KafkaAdminClient(**{**self.settings.client_config(), "request_timeout_ms": 1500,
+                                                 "bootstrap_timeout_ms": 1500})
+            try:
+                described = admin.describe_topics([self.settings.topic, "__transaction_state"])
+            finally:
+                admin.close()
+        except Exception:  # the diagnosis is a courtesy: without it the plain timeout is reported
+            return ""
+        need = max(self.settings.min_insync_replicas, 2)
+        short = [f"{t['name']}-{p['partition_index']} has {len(p['isr_nodes'])} of {len(p['replica_nodes'])}"
+                 for t in described for p in t.get("partitions", [])
+                 if len(p["replica_nodes"]) >= need > len(p["isr_nodes"])]
+        if not short:
+            return ""
+        return (f": too few replicas in sync for min.insync.replicas ({', '.join(short[:3])} in sync); "
+                f"writes resume when the brokers are back")
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[None]:
