@@ -210,3 +210,37 @@ def test_a_rolling_restart_under_load_loses_nothing(cluster, tmp_path):
     load.wait_for(sum(r["code"] == 0 for r in load.results) + 8)
     load.finish()
     load.check("rolling restart", started)
+
+
+def test_a_follower_gets_each_commit_within_a_second(cluster, tmp_path, monkeypatch):
+    """Commit to a following consumer (the recorder's push subscription), on the cluster."""
+    from imagetrail.engine.adapters.registry.resolver import Resolver
+    from imagetrail.engine.adapters.store_urls import parse_store
+    from imagetrail.engine.service.application import ImageTrail
+    from imagetrail.engine.settings import Settings
+
+    store = f"kafka://{cluster.bootstrap}/push"
+    env = {**os.environ, "IMAGETRAIL_KAFKA_CACHE_DIR": str(tmp_path / "writer"), "IMAGETRAIL_KAFKA_REPLICATION_FACTOR": "3",
+           "IMAGETRAIL_KAFKA_MIN_INSYNC_REPLICAS": "2"}
+    assert run_cli("--store", store, "-n", "push", "tag", f"quay.io/org/app@sha256:{0:064x}", "app:start",
+                   env=env).returncode == 0
+    monkeypatch.setenv("IMAGETRAIL_KAFKA_CACHE_DIR", str(tmp_path / "follower"))
+    app = ImageTrail(parse_store(Settings(store=store)), Resolver())
+    received: dict[str, float] = {}
+    count = 30
+    with app.recorder.subscribe(gt=app.recorder.max_notification_id()) as subscription:
+        writer = subprocess.Popen([sys.executable, str(HERE / "push_writer.py"), store, str(count)], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        for notification in subscription:
+            event = json.loads(notification.state)
+            if notification.topic.endswith("ImageStream.SpecTagSet"):
+                received[event["tag"]["name"]] = time.time()
+            if len(received) == count:
+                break
+        acknowledged = dict((name, float(at)) for name, at in (line.split() for line in writer.stdout))
+        writer.wait(timeout=60)
+    latencies = sorted(max(received[name] - acknowledged[name], 0.0) for name in acknowledged)
+    median, p99 = latencies[len(latencies) // 2], latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"\npush: commit to follower over {len(latencies)} commits: median {median * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms")
+    assert median < 1.0
