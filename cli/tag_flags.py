@@ -21,6 +21,7 @@ from imagetrail.engine.domain.references import (
     parse_docker_image_reference,
     quote,
     split_stream_image,
+    validate_tag_name,
 )
 from imagetrail.engine.service.tags import parse_import_target, parse_istag
 
@@ -121,14 +122,18 @@ def parse_istag_from(value: str) -> tuple[str, str, str]:
         except ReferenceError as e:
             raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {e}") from None
         return IMAGE_STREAM_IMAGE, f"{stream}@{image_id}", namespace
+    if value.startswith(":"):  # a bare tag of this stream: a tag, not a reference (20.0.2 is no registry)
+        try:
+            validate_tag_name(value[1:])
+        except ReferenceError as e:
+            raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {e}") from None
+        return IMAGE_STREAM_TAG, value[1:], ""
     try:
-        ref = parse_docker_image_reference(value.lstrip(":") if value.startswith(":") else value)
+        ref = parse_docker_image_reference(value)
     except ReferenceError as e:
         raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {e}") from None
     if ref.registry:
         raise UsageError("Invalid --from, registry may not be specified")
-    if value.startswith(":"):
-        return IMAGE_STREAM_TAG, value[1:], ""
     if not ref.tag:
         raise UsageError(f"Invalid --from, must be a valid image stream tag or image stream image: {value}")
     return IMAGE_STREAM_TAG, f"{ref.name}:{ref.tag}", ref.namespace

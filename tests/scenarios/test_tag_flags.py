@@ -44,3 +44,12 @@ def test_the_flags_given_reach_the_spec(keycloak):
     spec = next(t for t in keycloak.stream()["spec"]["tags"] if t["name"] == "a")
     assert (spec["from"], spec["annotations"], spec["referencePolicy"]) == (
         {"kind": "ImageStreamTag", "name": "20"}, {"team": "web"}, {"type": "Local"})
+
+
+def test_create_istag_from_a_bare_dotted_tag_aliases_it(keycloak):
+    """§8.1: `--from :20.0.2` names a tag of this stream; its dots make no registry."""
+    keycloak("create istag keycloak:b --from :20.0.2")
+    spec = next(t for t in keycloak.stream()["spec"]["tags"] if t["name"] == "b")
+    assert spec["from"] == {"kind": "ImageStreamTag", "name": "20.0.2"}
+    bad = keycloak.fails("create istag keycloak:c --from :bad/tag")
+    assert bad.code == 1 and "Invalid --from, must be a valid image stream tag" in bad.err
