@@ -32,6 +32,9 @@ from imagetrail.engine.adapters.sqlite import views_beside
 from imagetrail.engine.domain.errors import NotFound
 
 WRITER_ATTEMPTS = 6
+# How long a passed safety check of the topic's settings (DescribeConfigs) is trusted. The
+# topic's identity is still checked on every command, from the metadata the consumer gets anyway.
+TOPIC_CHECK_MAX_AGE = 600.0
 
 
 class StoreUnavailable(OperationalError):
@@ -82,10 +85,12 @@ class KafkaLog:
         self._uncommitted: Any = None  # a read_uncommitted consumer: the high watermark
         self._next_offset = 0
         self.identity: tuple[str, str] | None = None
+        self._checked_at: float | None = None  # when this process ran the full topic check
         self._local = threading.local()  # the current operation's deadline, per thread
         self.caught_up_at = 0.0
         self.writer = f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}"
         self.may_create = True
+        self._clusters: dict[str, Any] = {}  # each client's kafka-python ClusterMetadata, by role
 
     # errors ---------------------------------------------------------------------------------
 
@@ -125,10 +130,13 @@ class KafkaLog:
     def cache(self) -> LocalCache:
         with self.lock:
             if self._cache is None:
-                cluster_id, topic_id = self.ensure_topic()
-                path = Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{CACHE_FORMAT}.db"
-                self._cache = LocalCache(path)
+                self._cache = LocalCache(self._cache_path(*self.ensure_topic()))
+                if self._checked_at is not None:
+                    self._cache.mark_topic_checked(self._checked_at)
             return self._cache
+
+    def _cache_path(self, cluster_id: str, topic_id: str) -> Path:
+        return Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{CACHE_FORMAT}.db"
 
     @property
     def views_path(self) -> Path:
@@ -149,7 +157,26 @@ class KafkaLog:
         if self.identity:
             return self.identity
         with self.operation():
-            return self._ensure_topic()
+            self.identity = self._known_topic() or self._ensure_topic()
+            return self.identity
+
+    def _known_topic(self) -> tuple[str, str] | None:
+        """The topic's identity without an admin round trip: the consumer's bootstrap metadata
+        names the cluster and the topic's id, so a topic deleted and created again (a new id) or
+        another cluster (another cluster id) leads to another cache, never marked checked. Only
+        a cache whose topic passed the full check within TOPIC_CHECK_MAX_AGE is trusted."""
+        cluster = self._clusters.get("consumer")
+        if cluster is None:
+            self.consumer()
+            cluster = self._clusters["consumer"]
+        topic_id = cluster.topic_id(self.settings.topic)
+        if not cluster.cluster_id or topic_id is None or cluster.partitions_for_topic(self.settings.topic) != {0}:
+            return None  # missing, or not what the full check accepts: it says why
+        identity = (cluster.cluster_id, str(topic_id))
+        checked_at = LocalCache.topic_checked_at(self._cache_path(*identity))
+        if checked_at is None or not 0 <= time.time() - checked_at <= TOPIC_CHECK_MAX_AGE:
+            return None
+        return identity
 
     def _ensure_topic(self) -> tuple[str, str]:
         kafka = _kafka()
@@ -194,13 +221,33 @@ class KafkaLog:
                     f"refusing to use Kafka topic {s.topic} as an event store: {'; '.join(problems)}. "
                     f"Fix it with kafka-configs.sh --alter --entity-type topics --entity-name {s.topic} "
                     "--add-config retention.ms=-1,retention.bytes=-1,cleanup.policy=delete, or use a new topic")
-        self.identity = (cluster_id, described["topic_id"])
-        return self.identity
+        self._checked_at = time.time()
+        return cluster_id, described["topic_id"]
 
     # reading --------------------------------------------------------------------------------
 
     def _partition(self):
         return _kafka().TopicPartition(self.settings.topic, 0)
+
+    def _client_factory(self, role: str):
+        """kafka-python's network client, asking for the topic in its bootstrap metadata request.
+        Otherwise the first call that needs the topic's partition (end_offsets, send) asks again,
+        and kafka-python 3.0 spaces metadata requests by a fixed 100 ms (its ClusterMetadata is
+        built without the client's retry_backoff_ms): one wait per client, per command."""
+        from kafka.net.compat import KafkaNetClient
+
+        def client(**config):
+            made = KafkaNetClient(**config)
+            cluster = made.cluster
+            # also built without the client's allow_auto_create_topics: never let a metadata
+            # request create the topic with the broker's defaults (the full check creates it safe)
+            cluster.config["allow_auto_create_topics"] = False
+            # the set itself: add_topic() would start the metadata refresh loop, whose own
+            # bootstrap has no deadline and would stand in for the client's bounded one
+            cluster._topics.add(self.settings.topic)
+            self._clusters[role] = cluster
+            return made
+        return client
 
     def consumer(self):
         if self._consumer is None:
@@ -208,7 +255,8 @@ class KafkaLog:
             self._consumer = self._call(
                 "a consumer connection", kafka.KafkaConsumer, group_id=None, enable_auto_commit=False,
                 isolation_level="read_committed", auto_offset_reset="earliest",
-                fetch_max_wait_ms=100, **self.settings.client_config())
+                fetch_max_wait_ms=100, kafka_client=self._client_factory("consumer"),
+                **self.settings.client_config())
             self._consumer.assign([self._partition()])
         return self._consumer
 
@@ -249,7 +297,7 @@ class KafkaLog:
             # init_transactions waits two retry backoffs while the broker finishes the previous
             # writer's transaction (CONCURRENT_TRANSACTIONS): 215 ms at kafka-python's 100 ms
             # default, 111 ms at 50; below 50 the first AddPartitionsToTxn waits as much instead
-            retry_backoff_ms=50, **s.client_config())
+            retry_backoff_ms=50, kafka_client=self._client_factory("producer"), **s.client_config())
         try:
             self._call("init transactions", producer.init_transactions)
         except BaseException:
@@ -332,7 +380,8 @@ class KafkaLog:
         if self._uncommitted is None:
             self._uncommitted = self._call(
                 "a consumer connection", _kafka().KafkaConsumer, group_id=None, enable_auto_commit=False,
-                isolation_level="read_uncommitted", **self.settings.client_config())
+                isolation_level="read_uncommitted", kafka_client=self._client_factory("uncommitted"),
+                **self.settings.client_config())
         while True:
             stable = self._call("list offsets", self.consumer().end_offsets, [tp])[tp]
             high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
