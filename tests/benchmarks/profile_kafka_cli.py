@@ -26,8 +26,17 @@ T0 = float(os.environ["PROFILE_T0"])
 stamps = []
 def mark(name, start, end=None):
     stamps.append((name, start - T0, (end if end is not None else time.time()) - start))
-atexit.register(lambda: (mark("atexit (client cleanup)", EXIT_AT),
-                         open(os.environ["PROFILE_OUT"], "w").write(json.dumps(stamps))))
+def last():  # registered first, so it runs after every other exit handler
+    mark("atexit (client cleanup)", EXIT_AT)
+    with open(os.environ["PROFILE_OUT"], "w") as f:
+        f.write(json.dumps(stamps))
+    if os.environ.get("PROFILE_SKIP_FINALIZE"):  # what the interpreter's own teardown costs
+        sys.stdout.flush(), sys.stderr.flush()
+        os._exit(0)
+atexit.register(last)
+if os.environ.get("PROFILE_FREEZE"):  # the final garbage collections then skip every live object
+    import gc
+    atexit.register(gc.freeze)
 EXIT_AT = started = time.time()
 mark("interpreter start", T0, started)
 from imagetrail.cli.main import main
@@ -77,9 +86,13 @@ sys.exit(code)
 """
 
 
-def run(store: str, cache: str, n: int) -> dict[str, float]:
+def run(store: str, cache: str, n: int, skip_finalize: bool = False, freeze: bool = False) -> dict[str, float]:
     out = tempfile.mktemp(suffix=".json")
     env = {**os.environ, "IMAGETRAIL_KAFKA_CACHE_DIR": cache, "PROFILE_OUT": out}
+    if skip_finalize:
+        env["PROFILE_SKIP_FINALIZE"] = "1"
+    if freeze:
+        env["PROFILE_FREEZE"] = "1"
     args = ["--store", store, "-n", "bench", "tag", f"quay.io/org/cli@sha256:{n + 1:064x}", "cli:live"]
     env["PROFILE_T0"] = repr(time.time())
     started = time.time()
@@ -104,11 +117,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bootstrap")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-finalize", action="store_true",
+                        help="end each process with os._exit after the exit handlers, to show what teardown costs")
+    parser.add_argument("--freeze-at-exit", action="store_true", help="gc.freeze() at exit, before the teardown")
     args = parser.parse_args()
     store = f"kafka://{args.bootstrap}/imagetrail-profile-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as cache:
         run(store, cache, 0)  # creates the topic and the local cache: not counted
-        runs = [run(store, cache, n) for n in range(1, args.runs + 1)]
+        runs = [run(store, cache, n, args.skip_finalize, args.freeze_at_exit) for n in range(1, args.runs + 1)]
     names = list(dict.fromkeys(name for r in runs for name in r))
     print(f"{'phase':32} {'median':>8} {'min':>8} {'max':>8}   ({args.runs} runs, ms)")
     for name in names:
