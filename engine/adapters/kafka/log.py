@@ -165,10 +165,8 @@ class KafkaLog:
         names the cluster and the topic's id, so a topic deleted and created again (a new id) or
         another cluster (another cluster id) leads to another cache, never marked checked. Only
         a cache whose topic passed the full check within TOPIC_CHECK_MAX_AGE is trusted."""
-        cluster = self._clusters.get("consumer")
-        if cluster is None:
-            self.consumer()
-            cluster = self._clusters["consumer"]
+        self.consumer()  # bootstraps with the topic's metadata (_client_factory)
+        cluster = self._clusters["consumer"]
         topic_id = cluster.topic_id(self.settings.topic)
         if not cluster.cluster_id or topic_id is None or cluster.partitions_for_topic(self.settings.topic) != {0}:
             return None  # missing, or not what the full check accepts: it says why
@@ -230,10 +228,9 @@ class KafkaLog:
         return _kafka().TopicPartition(self.settings.topic, 0)
 
     def _client_factory(self, role: str):
-        """kafka-python's network client, asking for the topic in its bootstrap metadata request.
-        Otherwise the first call that needs the topic's partition (end_offsets, send) asks again,
-        and kafka-python 3.0 spaces metadata requests by a fixed 100 ms (its ClusterMetadata is
-        built without the client's retry_backoff_ms): one wait per client, per command."""
+        """kafka-python's network client, asking for the topic in its bootstrap metadata request: else
+        the first end_offsets or send asks again, and kafka-python 3.0 spaces metadata requests by a
+        fixed 100 ms (its ClusterMetadata is built without the client's retry_backoff_ms)."""
         from kafka.net.compat import KafkaNetClient
 
         def client(**config):
