@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,9 +96,11 @@ def run(store: str, cache: str, n: int, skip_finalize: bool = False, freeze: boo
         env["PROFILE_FREEZE"] = "1"
     args = ["--store", store, "-n", "bench", "tag", f"quay.io/org/cli@sha256:{n + 1:064x}", "cli:live"]
     env["PROFILE_T0"] = repr(time.time())
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     done = subprocess.run([sys.executable, "-c", CHILD, *args], env=env, capture_output=True, text=True)
     ended = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         sys.exit(f"the command failed: {done.stderr}")
     with open(out) as f:
@@ -110,6 +113,8 @@ def run(store: str, cache: str, n: int, skip_finalize: bool = False, freeze: boo
         last_end = max(last_end, start + duration)
     phases["after atexit until exit"] = ended - started - last_end
     phases["whole process"] = ended - started
+    # a busy machine stretches the wall times; the CPU the process used much less so
+    phases["process CPU (user + sys)"] = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
     return phases
 
 
