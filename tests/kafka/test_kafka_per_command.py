@@ -12,7 +12,13 @@ from eventsourcing.persistence import StoredEvent
 from kafka import KafkaAdminClient
 from test_kafka_store import new_topic
 
-from imagetrail.engine.adapters.kafka import KafkaApplicationRecorder, KafkaLog, KafkaSettings, UnsafeTopic
+from imagetrail.engine.adapters.kafka import (
+    KafkaApplicationRecorder,
+    KafkaLog,
+    KafkaSettings,
+    LocalCache,
+    UnsafeTopic,
+)
 from imagetrail.engine.adapters.kafka.log import TOPIC_CHECK_MAX_AGE
 
 
@@ -67,6 +73,17 @@ def test_a_check_older_than_the_bound_is_made_again(settings, admin_requests):
     command(settings).close()  # the new check was recorded
     assert admin_requests == []
     first.close(), second.close()
+
+
+def test_a_check_recorded_under_another_cluster_is_not_trusted(settings, admin_requests):
+    first = command(settings)
+    topic_id = first.ensure_topic()[1]
+    first.cache.mark_topic_checked(time.time() - TOPIC_CHECK_MAX_AGE - 1)
+    LocalCache(first._cache_path("another-cluster", topic_id)).mark_topic_checked(time.time())
+    admin_requests.clear()
+    command(settings).close()
+    assert admin_requests == ["connect", "describe_configs"]
+    first.close()
 
 
 def recreate(bootstrap: str, topic: str, configs: dict[str, str]) -> None:
