@@ -10,7 +10,7 @@ import kafka
 import pytest
 from eventsourcing.persistence import StoredEvent
 from kafka import KafkaAdminClient
-from test_kafka_store import new_topic
+from test_kafka_store import new_topic, raw_records
 
 from imagetrail.engine.adapters.kafka import (
     KafkaApplicationRecorder,
@@ -138,4 +138,29 @@ def test_each_client_gets_the_topic_in_its_bootstrap_metadata(settings):
     cluster = log._clusters["consumer"]
     assert cluster.partitions_for_topic(settings.topic) == {0}
     assert str(cluster.topic_id(settings.topic)) == log.ensure_topic()[1]
+    log.close()
+
+
+def test_a_commit_refused_mid_epoch_bump_is_resolved_from_the_log(settings, kafka_bootstrap, monkeypatch):
+    """Six writers fencing each other once left one with kafka-python bumping its epoch (which
+    aborts the transaction) when the commit came: not a rejection, the log says what happened."""
+    log = command(settings)
+    real_new_producer = log._new_producer
+    producers = []
+
+    def bumping_producer():
+        producer = real_new_producer()
+        if not producers:
+            def refused():
+                raise kafka.errors.KafkaError(
+                    f"TransactionalId imagetrail-writer.{settings.topic}: Invalid transition attempted "
+                    "from state BUMPING_PRODUCER_EPOCH to state COMMITTING_TRANSACTION")
+            producer.commit_transaction = refused
+        producers.append(producer)
+        return producer
+
+    monkeypatch.setattr(log, "_new_producer", bumping_producer)
+    write_one(log)
+    assert len(producers) == 2  # the refused one, and the one that found the batch missing and wrote it
+    assert len(raw_records(kafka_bootstrap, settings.topic)) == 1  # the first was aborted: written once
     log.close()

@@ -172,9 +172,7 @@ class KafkaLog:
             return None  # missing, or not what the full check accepts: it says why
         identity = (cluster.cluster_id, str(topic_id))
         checked_at = LocalCache.topic_checked_at(self._cache_path(*identity))
-        if checked_at is None or not 0 <= time.time() - checked_at <= TOPIC_CHECK_MAX_AGE:
-            return None
-        return identity
+        return identity if checked_at is not None and 0 <= time.time() - checked_at <= TOPIC_CHECK_MAX_AGE else None
 
     def _ensure_topic(self) -> tuple[str, str]:
         kafka = _kafka()
@@ -476,8 +474,9 @@ def _fenced(error: BaseException) -> bool:
 def _definitive(error: BaseException) -> bool:
     """A commit error that says the transaction did not commit (authorization, invalid state, …)."""
     errors = _kafka().errors
+    # "Invalid transition … BUMPING_PRODUCER_EPOCH": kafka-python aborted it to bump the epoch; the log decides
     return (isinstance(error, errors.KafkaError) and not isinstance(error, errors.KafkaTimeoutError)
-            and not getattr(error, "retriable", False)
+            and not getattr(error, "retriable", False) and "Invalid transition" not in str(error)
             and not isinstance(error, errors.UnknownError) and "UnknownError" not in str(error))
 
 
