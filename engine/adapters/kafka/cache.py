@@ -35,6 +35,26 @@ class LocalCache:
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
 
+    @staticmethod
+    def topic_checked_at(path: Path) -> float | None:
+        """When the topic this cache belongs to last passed the full safety check (a Unix time),
+        read without creating anything: None if the cache or the mark is missing."""
+        if not path.exists():
+            return None
+        try:
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'topic_checked_at'").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error:  # not a cache of this format: the full check decides
+            return None
+        return float(row[0]) if row else None
+
+    def mark_topic_checked(self, at: float) -> None:
+        self.db.execute("INSERT INTO meta VALUES ('topic_checked_at', ?) ON CONFLICT (key) DO UPDATE "
+                        "SET value = excluded.value", (repr(at),))
+
     @property
     def next_offset(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'next_offset'").fetchone()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
 
@@ -71,3 +70,38 @@ def authorization_problem(settings: KafkaSettings, code: int, resource: str, ope
     return (f"Kafka refused {operation}: {user} is not authorized on the {kind} {resource}; "
             f"grant the ACLs the README lists under \"Kafka ACLs\"")
 
+
+
+def resource_of(settings: KafkaSettings, error: BaseException) -> str:
+    """The resource an authorization error is about, from its kind."""
+    name = type(error).__name__
+    if name.startswith("TransactionalId"):
+        return f"imagetrail-writer.{settings.topic}"
+    if name.startswith("Group"):
+        return "(its consumer group)"
+    return "" if name.startswith("Cluster") else settings.topic
+
+
+def in_sync_shortfall(settings: KafkaSettings) -> str:
+    """Why a cluster that answers metadata still did not take a write: a partition of the topic
+    or of the transaction log with fewer replicas in sync than min.insync.replicas. Asked only
+    after a timeout, with a short bound of its own; empty when it cannot tell."""
+    try:
+        from kafka import KafkaAdminClient  # the adapter's lazy import
+
+        admin = KafkaAdminClient(**{**settings.client_config(), "request_timeout_ms": 1500,
+                                    "bootstrap_timeout_ms": 1500})
+        try:
+            described = admin.describe_topics([settings.topic, "__transaction_state"])
+        finally:
+            admin.close()
+    except Exception:  # the diagnosis is a courtesy: without it the plain timeout is reported
+        return ""
+    need = max(settings.min_insync_replicas, 2)
+    short = [f"{t['name']}-{p['partition_index']} has {len(p['isr_nodes'])} of {len(p['replica_nodes'])}"
+             for t in described for p in t.get("partitions", [])
+             if len(p["replica_nodes"]) >= need > len(p["isr_nodes"])]
+    if not short:
+        return ""
+    return (f": too few replicas in sync for min.insync.replicas ({', '.join(short[:3])} in sync); "
+            f"writes resume when the brokers are back")

@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, StoredEv
 
 from imagetrail.engine.adapters import chain
 from imagetrail.engine.adapters.kafka import diagnosis
+from imagetrail.engine.adapters.kafka.errors import OutcomeUnknown, definitive, error_of, fenced, unreachable_errors
 from imagetrail.engine.adapters.kafka.cache import CACHE_FORMAT, LocalCache
 from imagetrail.engine.adapters.kafka.records import HEADER_PREFIX, decode_record, record_headers
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
@@ -33,6 +34,9 @@ from imagetrail.engine.adapters.sqlite import views_beside
 from imagetrail.engine.domain.errors import NotFound
 
 WRITER_ATTEMPTS = 6
+# How long a passed safety check of the topic's settings (DescribeConfigs) is trusted. The
+# topic's identity is still checked on every command, from the metadata the consumer gets anyway.
+TOPIC_CHECK_MAX_AGE = 600.0
 
 
 class StoreUnavailable(OperationalError):
@@ -83,10 +87,12 @@ class KafkaLog:
         self._uncommitted: Any = None  # a read_uncommitted consumer: the high watermark
         self._next_offset = 0
         self.identity: tuple[str, str] | None = None
+        self._checked_at: float | None = None  # when this process ran the full topic check
         self._local = threading.local()  # the current operation's deadline, per thread
         self.caught_up_at = 0.0
         self.writer = f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}"
         self.may_create = True
+        self._clusters: dict[str, Any] = {}  # each client's kafka-python ClusterMetadata, by role
         diagnosis.watch()
 
     # errors ---------------------------------------------------------------------------------
@@ -97,32 +103,10 @@ class KafkaLog:
             refused = diagnosis.connection_problem(self.settings)
             if refused:
                 return StoreUnavailable(f"Kafka broker at {self.settings.address} refused {what}{refused}")
-            detail = self._in_sync_shortfall() or detail
+            detail = diagnosis.in_sync_shortfall(self.settings) or detail
         return StoreUnavailable(
             f"Kafka broker at {self.settings.address} did not answer {what} within "
             f"{self.settings.timeout:g}s{detail}")
-
-    def _in_sync_shortfall(self) -> str:
-        """Why a cluster that answers metadata still did not take a write: a partition of the topic
-        or of the transaction log with fewer replicas in sync than min.insync.replicas. Asked only
-        after a timeout, with a short bound of its own; empty when it cannot tell."""
-        try:
-            admin = _kafka().KafkaAdminClient(**{**self.settings.client_config(), "request_timeout_ms": 1500,
-                                                 "bootstrap_timeout_ms": 1500})
-            try:
-                described = admin.describe_topics([self.settings.topic, "__transaction_state"])
-            finally:
-                admin.close()
-        except Exception:  # the diagnosis is a courtesy: without it the plain timeout is reported
-            return ""
-        need = max(self.settings.min_insync_replicas, 2)
-        short = [f"{t['name']}-{p['partition_index']} has {len(p['isr_nodes'])} of {len(p['replica_nodes'])}"
-                 for t in described for p in t.get("partitions", [])
-                 if len(p["replica_nodes"]) >= need > len(p["isr_nodes"])]
-        if not short:
-            return ""
-        return (f": too few replicas in sync for min.insync.replicas ({', '.join(short[:3])} in sync); "
-                f"writes resume when the brokers are back")
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[None]:
@@ -145,21 +129,14 @@ class KafkaLog:
             raise self.unavailable(what)
         try:
             return fn(*args, **kwargs)
-        except _unreachable_errors() as e:
+        except unreachable_errors() as e:
             raise self.unavailable(what, e) from None
         except _kafka().errors.KafkaError as e:
-            refused = diagnosis.authorization_problem(self.settings, getattr(e, "errno", None), self._resource_of(e), what)
+            refused = diagnosis.authorization_problem(self.settings, getattr(e, "errno", None),
+                                                     diagnosis.resource_of(self.settings, e), what)
             if refused:
                 raise OperationalError(refused) from None
             raise
-
-    def _resource_of(self, error: BaseException) -> str:
-        name = type(error).__name__
-        if name.startswith("TransactionalId"):
-            return f"imagetrail-writer.{self.settings.topic}"
-        if name.startswith("Group"):
-            return "(its consumer group)"
-        return "" if name.startswith("Cluster") else self.settings.topic
 
     # topic ----------------------------------------------------------------------------------
 
@@ -167,10 +144,13 @@ class KafkaLog:
     def cache(self) -> LocalCache:
         with self.lock:
             if self._cache is None:
-                cluster_id, topic_id = self.ensure_topic()
-                path = Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{CACHE_FORMAT}.db"
-                self._cache = LocalCache(path)
+                self._cache = LocalCache(self._cache_path(*self.ensure_topic()))
+                if self._checked_at is not None:
+                    self._cache.mark_topic_checked(self._checked_at)
             return self._cache
+
+    def _cache_path(self, cluster_id: str, topic_id: str) -> Path:
+        return Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{CACHE_FORMAT}.db"
 
     @property
     def views_path(self) -> Path:
@@ -191,7 +171,22 @@ class KafkaLog:
         if self.identity:
             return self.identity
         with self.operation():
-            return self._ensure_topic()
+            self.identity = self._known_topic() or self._ensure_topic()
+            return self.identity
+
+    def _known_topic(self) -> tuple[str, str] | None:
+        """The topic's identity without an admin round trip: the consumer's bootstrap metadata
+        names the cluster and the topic's id, so a topic deleted and created again (a new id) or
+        another cluster (another cluster id) leads to another cache, never marked checked. Only
+        a cache whose topic passed the full check within TOPIC_CHECK_MAX_AGE is trusted."""
+        self.consumer()  # bootstraps with the topic's metadata (_client_factory)
+        cluster = self._clusters["consumer"]
+        topic_id = cluster.topic_id(self.settings.topic)
+        if not cluster.cluster_id or topic_id is None or cluster.partitions_for_topic(self.settings.topic) != {0}:
+            return None  # missing, or not what the full check accepts: it says why
+        identity = (cluster.cluster_id, str(topic_id))
+        checked_at = LocalCache.topic_checked_at(self._cache_path(*identity))
+        return identity if checked_at is not None and 0 <= time.time() - checked_at <= TOPIC_CHECK_MAX_AGE else None
 
     def _ensure_topic(self) -> tuple[str, str]:
         kafka = _kafka()
@@ -238,13 +233,32 @@ class KafkaLog:
                     f"refusing to use Kafka topic {s.topic} as an event store: {'; '.join(problems)}. "
                     f"Fix it with kafka-configs.sh --alter --entity-type topics --entity-name {s.topic} "
                     "--add-config retention.ms=-1,retention.bytes=-1,cleanup.policy=delete, or use a new topic")
-        self.identity = (cluster_id, described["topic_id"])
-        return self.identity
+        self._checked_at = time.time()
+        return cluster_id, described["topic_id"]
 
     # reading --------------------------------------------------------------------------------
 
     def _partition(self):
         return _kafka().TopicPartition(self.settings.topic, 0)
+
+    def _client_factory(self, role: str):
+        """kafka-python's network client, asking for the topic in its bootstrap metadata request: else
+        the first end_offsets or send asks again, and kafka-python 3.0 spaces metadata requests by a
+        fixed 100 ms (its ClusterMetadata is built without the client's retry_backoff_ms)."""
+        from kafka.net.compat import KafkaNetClient
+
+        def client(**config):
+            made = KafkaNetClient(**config)
+            cluster = made.cluster
+            # also built without the client's allow_auto_create_topics: never let a metadata
+            # request create the topic with the broker's defaults (the full check creates it safe)
+            cluster.config["allow_auto_create_topics"] = False
+            # the set itself: add_topic() would start the metadata refresh loop, whose own
+            # bootstrap has no deadline and would stand in for the client's bounded one
+            cluster._topics.add(self.settings.topic)
+            self._clusters[role] = cluster
+            return made
+        return client
 
     def consumer(self):
         if self._consumer is None:
@@ -252,7 +266,8 @@ class KafkaLog:
             self._consumer = self._call(
                 "a consumer connection", kafka.KafkaConsumer, group_id=None, enable_auto_commit=False,
                 isolation_level="read_committed", auto_offset_reset="earliest",
-                fetch_max_wait_ms=100, **self.settings.client_config())
+                fetch_max_wait_ms=100, kafka_client=self._client_factory("consumer"),
+                **self.settings.client_config())
             self._consumer.assign([self._partition()])
         return self._consumer
 
@@ -293,7 +308,7 @@ class KafkaLog:
             # init_transactions waits two retry backoffs while the broker finishes the previous
             # writer's transaction (CONCURRENT_TRANSACTIONS): 215 ms at kafka-python's 100 ms
             # default, 111 ms at 50; below 50 the first AddPartitionsToTxn waits as much instead
-            retry_backoff_ms=50, **s.client_config())
+            retry_backoff_ms=50, kafka_client=self._client_factory("producer"), **s.client_config())
         try:
             self._call("init transactions", producer.init_transactions)
         except BaseException:
@@ -329,14 +344,14 @@ class KafkaLog:
                     self._await_readable(max(positions))
                     return positions
                 except kafka.errors.KafkaError as e:
-                    if not _fenced(e):
+                    if not fenced(e):
                         self._drop_producer()
                         raise
                     self._drop_producer()  # a fenced producer is dead: the next attempt inits anew
                     time.sleep(0.05 * (attempt + 1) + 0.05 * (os.getpid() % 7) / 7)
                 except IntegrityError:
                     raise  # checked before the transaction began: the producer is still good
-                except _OutcomeUnknown:
+                except OutcomeUnknown:
                     # Never resend blindly: a new writer's init completes or aborts the old
                     # transaction, and then the log says whether the batch is in it. The
                     # lookup gets a budget of its own, so the whole append stays within the bound.
@@ -376,7 +391,8 @@ class KafkaLog:
         if self._uncommitted is None:
             self._uncommitted = self._call(
                 "a consumer connection", _kafka().KafkaConsumer, group_id=None, enable_auto_commit=False,
-                isolation_level="read_uncommitted", **self.settings.client_config())
+                isolation_level="read_uncommitted", kafka_client=self._client_factory("uncommitted"),
+                **self.settings.client_config())
         while True:
             stable = self._call("list offsets", self.consumer().end_offsets, [tp])[tp]
             high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
@@ -417,21 +433,21 @@ class KafkaLog:
                                          value=event.state, headers=headers))
         # kafka-python's commit has no timeout of its own: bound it from a helper thread
         outcome: list[BaseException | None] = []
-        worker = threading.Thread(target=lambda: outcome.append(_try(producer.commit_transaction)), daemon=True)
+        worker = threading.Thread(target=lambda: outcome.append(error_of(producer.commit_transaction)), daemon=True)
         worker.start()
         worker.join(max(self.remaining(), self.settings.call_timeout / 4))
         if not outcome:
-            raise _OutcomeUnknown()
+            raise OutcomeUnknown()
         if outcome[0] is not None:
             error = outcome[0]
-            if _fenced(error):
+            if fenced(error):
                 raise error
-            if _definitive(error):
-                _try(producer.abort_transaction)
+            if definitive(error):
+                error_of(producer.abort_transaction)
                 raise OperationalError(f"Kafka rejected the write: {type(error).__name__}: {error}")
             # a timeout, a retriable error or the broker's UNKNOWN_SERVER_ERROR (seen under six
             # writers fencing each other): the commit may have happened, so the log decides
-            raise _OutcomeUnknown()
+            raise OutcomeUnknown()
         return [f.get(timeout=max(self.remaining(), 1.0)).offset + 1 for f in futures]
 
     def chained_records(self) -> Iterator[chain.ChainedRecord]:
@@ -460,39 +476,6 @@ class KafkaLog:
             self._drop_producer()
             for consumer in (self._consumer, self._uncommitted):
                 if consumer is not None:
-                    _try(consumer.close)
+                    error_of(consumer.close)
             self._consumer = self._uncommitted = None
 
-
-def _fenced(error: BaseException) -> bool:
-    """Fenced by another writer: directly, or as the error state kafka-python reports afterwards."""
-    errors = _kafka().errors
-    return isinstance(error, (errors.ProducerFencedError, errors.InvalidProducerEpochError)) or (
-        isinstance(error, errors.KafkaError) and ("ProducerFenced" in str(error) or "InvalidProducerEpoch" in str(error)))
-
-
-def _definitive(error: BaseException) -> bool:
-    """A commit error that says the transaction did not commit (authorization, invalid state, …)."""
-    errors = _kafka().errors
-    return (isinstance(error, errors.KafkaError) and not isinstance(error, errors.KafkaTimeoutError)
-            and not getattr(error, "retriable", False)
-            and not isinstance(error, errors.UnknownError) and "UnknownError" not in str(error))
-
-
-def _unreachable_errors() -> tuple[type[BaseException], ...]:
-    errors = _kafka().errors
-    names = ("KafkaTimeoutError", "NoBrokersAvailable", "KafkaConnectionError", "RequestTimedOutError",
-             "BrokerNotAvailableError", "NodeNotReadyError")
-    return tuple(getattr(errors, n) for n in names if hasattr(errors, n))
-
-
-class _OutcomeUnknown(Exception):
-    """The commit did not answer in time: it may or may not have happened."""
-
-
-def _try(fn) -> BaseException | None:
-    try:
-        fn()
-    except BaseException as e:  # reported to the caller, which decides
-        return e
-    return None
