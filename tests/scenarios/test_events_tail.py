@@ -2,6 +2,7 @@
 
 import json
 import os
+import selectors
 import subprocess
 import sys
 import time
@@ -38,11 +39,16 @@ def test_tail_filters_by_type_and_starts_where_asked(keycloak):
 
 def test_follow_prints_new_events_as_they_are_written(keycloak, store_url, tmp_path):
     env = {**os.environ, "IMAGETRAIL_STORE": store_url}
-    follower = subprocess.Popen([sys.executable, "-m", "imagetrail", "events", "tail", "--follow", "--from", "end",
-                                 "--poll", "0.1", "--type", "TagMoved"], env=env, stdout=subprocess.PIPE, text=True)
+    after_the_log = str(keycloak.event_count() + 1)  # positions only grow: the next event's is at least this
+    follower = subprocess.Popen([sys.executable, "-m", "imagetrail", "events", "tail", "--follow", "--from",
+                                 after_the_log, "--poll", "0.1", "--type", "TagMoved"], env=env, stdout=subprocess.PIPE,
+                                text=True)
     try:
-        time.sleep(2)  # let it reach the end of the log
+        time.sleep(1)
         keycloak(f"tag {KEYCLOAK}:20.0.3 keycloak:20")
+        ready = selectors.DefaultSelector()
+        ready.register(follower.stdout, selectors.EVENT_READ)
+        assert ready.select(timeout=60), "the follower printed nothing"
         event = json.loads(follower.stdout.readline())
         assert event["data"]["tag"] == "20" and event["data"]["change"] == "import"
     finally:
