@@ -241,15 +241,8 @@ class KafkaLog:
     def _new_producer(self):
         kafka = _kafka()
         s = self.settings
-        producer = self._call(
-            "a producer connection", kafka.KafkaProducer,
-            transactional_id=f"imagetrail-writer.{s.topic}",  # shared by every writer: the fence
-            transaction_timeout_ms=max(int(s.timeout * 1000), 10000), max_block_ms=int(s.call_timeout * 1000),
-            linger_ms=0, acks="all",
-            # init_transactions waits two retry backoffs while the broker finishes the previous
-            # writer's transaction (CONCURRENT_TRANSACTIONS): 215 ms at kafka-python's 100 ms
-            # default, 111 ms at 50; below 50 the first AddPartitionsToTxn waits as much instead
-            retry_backoff_ms=50, **s.client_config())
+        producer = self._call("a producer connection", kafka.KafkaProducer,
+                              **s.producer_config(f"imagetrail-writer.{s.topic}"))  # shared by every writer: the fence
         try:
             self._call("init transactions", producer.init_transactions)
         except BaseException:
