@@ -144,8 +144,9 @@ def java_producer(bootstrap: str, classpath: str, records: int, record_size: int
     records/s is the pace, a lower bound of what it could do. The commit markers (one offset
     each) tell how many transactions it wrote."""
     topic = new_topic(bootstrap, "bench-java")
+    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
     out = subprocess.run(
-        ["java", "-cp", classpath, "org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap,
+        [java, "-cp", classpath, "org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap,
          "--topic", topic, "--num-records", str(records), "--record-size", str(record_size),
          "--throughput", str(throughput), "--transactional-id", f"bench-{topic}", "--transaction-duration-ms", "1",
          "--command-property", "acks=all", "enable.idempotence=true", "linger.ms=0"],
