@@ -1,6 +1,7 @@
 """The one loop that pulls the log: pages of (position, event) after a position, in log order.
 
-Pull-based so it works on every store (SQLite has no push subscription in eventsourcing 9.5).
+Pages are pulled; when following, the wait for more is the store's own (`wait_for_new`: a Kafka
+long poll that returns at the commit, SQLite's short poll), a plain sleep only for the memory store.
 The projections' catch-up (runner.py), the event consumers (consumers.py) and `events tail`
 all read the log through it.
 """
@@ -22,7 +23,7 @@ def pump(app: Any, start: int | Callable[[], int], *, limit: int = 500, until: i
     each page (a view or a consumer that saves its own position, possibly moved by another
     process). Events are decoded as the page is read, so the events before an undecodable
     one are still handled. Without `follow` it stops at the end of the log (or at `until`);
-    with it, it waits `poll` seconds and looks again, until `should_stop()`.
+    with it, it waits for the log to grow (at most `poll` seconds at a time), until `should_stop()`.
     """
     last = 0 if callable(start) else start
     while not should_stop():
@@ -33,7 +34,11 @@ def pump(app: Any, start: int | Callable[[], int], *, limit: int = 500, until: i
         if not notifications:
             if not follow:
                 return
-            time.sleep(poll)
+            wait = getattr(app.recorder, "wait_for_new", None)  # a push where the store has one
+            if wait is not None:
+                wait(position, timeout=poll)
+            else:
+                time.sleep(poll)
             continue
         yield ((n.id, app.mapper.to_domain_event(n)) for n in notifications)
         last = notifications[-1].id

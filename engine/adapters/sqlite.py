@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from eventsourcing.sqlite import (
 )
 
 from imagetrail.engine.adapters.chain import GENESIS, ChainedRecord, content_hash, link
+from imagetrail.engine.adapters.subscriptions import WaitingSubscription
 
 
 class _Transaction(SQLiteTransaction):
@@ -166,6 +168,21 @@ class ChainedSQLiteApplicationRecorder(SchemaOnce, SQLiteApplicationRecorder):
             rows = c.fetchall()
         return [Notification(id=r[0], originator_id=self.convert_originator_id(r[1]), originator_version=r[2],
                              topic=r[3], state=bytes(r[4])) for r in rows]
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> WaitingSubscription:
+        return WaitingSubscription(self, gt=gt, topics=topics)
+
+    def wait_for_new(self, after: int, timeout: float) -> int | None:
+        """The last position once it is beyond `after`, or None after `timeout` seconds. SQLite tells
+        no other process of a commit, so this looks every 50 ms (one indexed query each)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            last = self.max_notification_id() or 0
+            if last > after:
+                return last
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
 
     def chained_records(self) -> Iterator[ChainedRecord]:
         """Every stored event with its link, in position order (a LEFT JOIN: unlinked rows show up)."""

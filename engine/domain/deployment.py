@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id
 from imagetrail.engine.domain.references import quote
@@ -66,9 +66,23 @@ class DeploymentState(Model):
     # the same for the pause and the triggers annotation ("paused", "triggers"; absent: never imported)
     imported_settings: dict[str, Any] = Field(default_factory=dict)
 
+    # each template's revision, built at first use and kept in step: a rollout must not scan a
+    # history that grows with every one (not part of the state's data)
+    _by_template: dict[frozenset[tuple[str, str]], int] | None = PrivateAttr(default=None)
+
     @property
     def revision(self) -> int:
         return self.revisions[-1].number if self.revisions else 0
+
+    def add_revision(self, revision: Revision) -> None:
+        """§13.5: a template that ran before gives up its old number (its ReplicaSet is reused)."""
+        if self._by_template is None or len(self._by_template) != len(self.revisions):
+            self._by_template = {_template(r.images): r.number for r in self.revisions}
+        key = _template(revision.images)
+        if key in self._by_template:
+            self.revisions = [r for r in self.revisions if _template(r.images) != key]
+        self.revisions.append(revision)
+        self._by_template[key] = revision.number
 
     @property
     def template_images(self) -> dict[str, str]:
@@ -106,6 +120,10 @@ class DeploymentState(Model):
             if target is not None and target.name == container:
                 return trigger
         return None
+
+
+def _template(images: dict[str, str]) -> frozenset[tuple[str, str]]:
+    return frozenset(images.items())
 
 
 def trigger_target(state: DeploymentState, trigger: ImageTrigger) -> Container | None:
@@ -188,9 +206,8 @@ class Deployment(Aggregate[DeploymentState]):
         change_cause: str = ""
 
         def evolve(self, state: DeploymentState) -> None:
-            state.revisions = [r for r in state.revisions if r.images != self.images]
-            state.revisions.append(Revision(number=self.revision, images=dict(self.images),
-                                            change_cause=self.change_cause, timestamp=self.timestamp))
+            state.add_revision(Revision(number=self.revision, images=dict(self.images),
+                                        change_cause=self.change_cause, timestamp=self.timestamp))
 
     class TriggersSet(Aggregate.Event):
         """The triggers annotation's raw value (None removes the annotation)."""

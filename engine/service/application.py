@@ -10,10 +10,11 @@ together — and returns what it did as data.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from pathlib import Path
 from uuid import uuid4
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.utils import Environment
 
 from imagetrail.engine.domain.deployment import Deployment
@@ -22,6 +23,7 @@ from imagetrail.engine.domain.watchers import StreamWatchers
 from imagetrail.engine.service.ports import Resolver, Store
 from imagetrail.engine.service import bootstrap, scheduled_imports, tags
 from imagetrail.engine.service.unit_of_work import UnitOfWork
+from imagetrail.engine.service.warm_aggregates import WarmAggregates
 
 DEFAULT_INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 
@@ -35,6 +37,7 @@ class ImageTrail(Application):
         self.store = store
         self.resolver = resolver
         self.internal_registry = internal_registry or DEFAULT_INTERNAL_REGISTRY
+        self.warm = WarmAggregates()
         super().__init__(env=store.env)
 
     def construct_env(self, name: str, env: dict[str, str] | None = None) -> Environment:
@@ -44,6 +47,16 @@ class ImageTrail(Application):
         if type(self).is_snapshotting_enabled or type(self).snapshotting_intervals:
             settings["IS_SNAPSHOTTING_ENABLED"] = "y"
         return Environment(name, settings | dict(env or {}))
+
+    def _take_snapshots(self, processing_event: ProcessingEvent) -> None:
+        """Snapshot a saved aggregate whose new events cross its interval, from the aggregate
+        itself: eventsourcing would first rebuild it from the store (a snapshot and a replay)
+        to the interval's exact version. Loading needs only some recent version."""
+        new_events = Counter(e.originator_id for e in processing_event.events)
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval and aggregate.version // interval > (aggregate.version - new_events[aggregate_id]) // interval:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     # -- reading aggregates -------------------------------------------------------------
 

@@ -20,10 +20,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from imagetrail.engine.domain import context, rollback_plan
+from imagetrail.engine.domain.aggregate import project
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.errors import Conflict, Invalid
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.watchers import StreamWatchers
+from imagetrail.engine.service.warm_aggregates import WarmAggregates
 
 if TYPE_CHECKING:
     from imagetrail.engine.service.application import ImageTrail
@@ -103,8 +105,9 @@ def retry_on_conflict(command: Callable[..., R]) -> Callable[..., R]:
 class UnitOfWork:
     """The aggregates one command touches, loaded once and saved together."""
 
-    def __init__(self, app: ImageTrail):
+    def __init__(self, app: ImageTrail, *, warm: WarmAggregates | None = None):
         self.app = app
+        self.warm = warm  # a command's unit of work takes what the process saved before, and puts it back
         self.loaded: dict[UUID, Any] = {}
         self.missing: set[UUID] = set()
 
@@ -114,11 +117,15 @@ class UnitOfWork:
             return self.loaded[agg_id]
         if agg_id in self.missing:
             return None
-        try:
-            agg = self.app.repository.get(agg_id)
-        except AggregateNotFoundError:
-            self.missing.add(agg_id)
-            return None
+        agg = self.warm.take(agg_id) if self.warm else None
+        if agg is not None:  # what other commands (here or elsewhere) wrote since
+            agg = project(agg, self.app.events.get(originator_id=agg_id, gt=agg.version))
+        else:
+            try:
+                agg = self.app.repository.get(agg_id, projector_func=project)
+            except AggregateNotFoundError:
+                self.missing.add(agg_id)
+                return None
         self.loaded[agg_id] = agg
         return agg
 
@@ -144,10 +151,11 @@ def command(app: ImageTrail, description: str, actor: str | None = None, reason:
     inside the block writes nothing.
     """
     with context.command(actor=actor, reason=reason, description=description):
-        uow = UnitOfWork(app)
+        uow = UnitOfWork(app, warm=app.warm)
         result = Outcome() if result is None else result
         yield uow, result
         commit(app, uow, result, description, plan=plan, dry_run=dry_run)
+        app.warm.put_back(uow.loaded.values())  # only after the save: a failed command keeps nothing
 
 
 def commit(app: ImageTrail, uow: UnitOfWork, result: Reactions, command: str, *,

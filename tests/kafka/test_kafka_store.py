@@ -105,6 +105,11 @@ class TestKafkaApplicationRecorder(KafkaRecorderFixture, ApplicationRecorderTest
         assert recorder.select_events(a, desc=True, limit=1)[0].state == b"state2"
 
 
+    def test_insert_subscribe(self) -> None:
+        """The library's subscription contract, on the long poll (engine/adapters/kafka/follower.py)."""
+        self.optional_test_insert_subscribe()
+
+
 class TestNonInterleaving(KafkaRecorderFixture, NonInterleavingNotificationIDsBaseCase):
     insert_num = 200
 

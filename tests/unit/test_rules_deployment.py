@@ -261,6 +261,18 @@ def test_s13_5_rolling_back_to_an_earlier_template_reuses_its_revision():
     assert [(r.number, r.images["keycloak"]) for r in deployment.state.revisions] == [(2, pinned(B)), (3, pinned(A))]
 
 
+def test_s13_5_a_template_seen_before_is_found_after_loading_from_a_snapshot():
+    stream = keycloak_stream()
+    deployment = new_deployment(pinned(A), KEYCLOAK_20)
+    for target in ("20.0.3", "20.0.2"):
+        set_alias(stream, "20", target)
+        assert follow(deployment, stream) and deployment.roll_out("move")
+    deployment = Deployment.Snapshot.take(deployment).mutate(None)  # a later process loads it
+    set_alias(stream, "20", "20.0.3")
+    assert follow(deployment, stream) and deployment.roll_out("move again")
+    assert [(r.number, r.images["keycloak"]) for r in deployment.state.revisions] == [(3, pinned(A)), (4, pinned(B))]
+
+
 def test_s13_5_the_change_cause_names_the_trigger_that_moved_the_template():
     stream = keycloak_stream()
     deployment = new_deployment(pinned(A), KEYCLOAK_20)

@@ -25,6 +25,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from imagetrail.engine.adapters import chain
+from imagetrail.engine.adapters.kafka import diagnosis
 from imagetrail.engine.adapters.kafka.cache import CACHE_FORMAT, LocalCache
 from imagetrail.engine.adapters.kafka.records import HEADER_PREFIX, decode_record, record_headers
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
@@ -86,14 +87,42 @@ class KafkaLog:
         self.caught_up_at = 0.0
         self.writer = f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}"
         self.may_create = True
+        diagnosis.watch()
 
     # errors ---------------------------------------------------------------------------------
 
     def unavailable(self, what: str, error: BaseException | None = None) -> StoreUnavailable:
         detail = f": {type(error).__name__}: {error}" if error else ""
+        if isinstance(error, _kafka().errors.KafkaTimeoutError):  # refused, or reachable yet no answer
+            refused = diagnosis.connection_problem(self.settings)
+            if refused:
+                return StoreUnavailable(f"Kafka broker at {self.settings.address} refused {what}{refused}")
+            detail = self._in_sync_shortfall() or detail
         return StoreUnavailable(
             f"Kafka broker at {self.settings.address} did not answer {what} within "
             f"{self.settings.timeout:g}s{detail}")
+
+    def _in_sync_shortfall(self) -> str:
+        """Why a cluster that answers metadata still did not take a write: a partition of the topic
+        or of the transaction log with fewer replicas in sync than min.insync.replicas. Asked only
+        after a timeout, with a short bound of its own; empty when it cannot tell."""
+        try:
+            admin = _kafka().KafkaAdminClient(**{**self.settings.client_config(), "request_timeout_ms": 1500,
+                                                 "bootstrap_timeout_ms": 1500})
+            try:
+                described = admin.describe_topics([self.settings.topic, "__transaction_state"])
+            finally:
+                admin.close()
+        except Exception:  # the diagnosis is a courtesy: without it the plain timeout is reported
+            return ""
+        need = max(self.settings.min_insync_replicas, 2)
+        short = [f"{t['name']}-{p['partition_index']} has {len(p['isr_nodes'])} of {len(p['replica_nodes'])}"
+                 for t in described for p in t.get("partitions", [])
+                 if len(p["replica_nodes"]) >= need > len(p["isr_nodes"])]
+        if not short:
+            return ""
+        return (f": too few replicas in sync for min.insync.replicas ({', '.join(short[:3])} in sync); "
+                f"writes resume when the brokers are back")
 
     @contextlib.contextmanager
     def operation(self) -> Iterator[None]:
@@ -118,6 +147,19 @@ class KafkaLog:
             return fn(*args, **kwargs)
         except _unreachable_errors() as e:
             raise self.unavailable(what, e) from None
+        except _kafka().errors.KafkaError as e:
+            refused = diagnosis.authorization_problem(self.settings, getattr(e, "errno", None), self._resource_of(e), what)
+            if refused:
+                raise OperationalError(refused) from None
+            raise
+
+    def _resource_of(self, error: BaseException) -> str:
+        name = type(error).__name__
+        if name.startswith("TransactionalId"):
+            return f"imagetrail-writer.{self.settings.topic}"
+        if name.startswith("Group"):
+            return "(its consumer group)"
+        return "" if name.startswith("Cluster") else self.settings.topic
 
     # topic ----------------------------------------------------------------------------------
 
@@ -177,7 +219,9 @@ class KafkaLog:
                        )["error_code"] == 3:
                     time.sleep(0.05)
             if described["error_code"]:
-                raise OperationalError(f"Kafka topic {s.topic}: error code {described['error_code']}")
+                raise OperationalError(
+                    diagnosis.authorization_problem(s, described["error_code"], s.topic, "describe topics")
+                    or f"Kafka topic {s.topic}: error code {described['error_code']}")
             resource = ConfigResource(ConfigResourceType.TOPIC, s.topic)
             configs = self._call("describe configs", admin.describe_configs, [resource],
                                  config_filter="all")["topic"][s.topic]

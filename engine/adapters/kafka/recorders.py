@@ -19,9 +19,11 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment, strtobool
 
 from imagetrail.engine.adapters import chain
+from imagetrail.engine.adapters.kafka.follower import Follower
 from imagetrail.engine.adapters.kafka.log import KafkaLog
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
 from imagetrail.engine.adapters.sqlite import SnapshotRecorder, open_datastore
+from imagetrail.engine.adapters.subscriptions import WaitingSubscription
 
 
 def _originator_id(value: str) -> UUID | str:
@@ -53,6 +55,8 @@ class KafkaAggregateRecorder(AggregateRecorder):
 
 
 class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
+    _follower: Follower | None = None
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         return self._insert(stored_events)
 
@@ -69,7 +73,13 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
         return self.log.cache.max_position()
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
-        raise NotImplementedError("the Kafka store has no push subscription yet: pull with select_notifications")
+        return WaitingSubscription(self, gt=gt, topics=topics)
+
+    def wait_for_new(self, after: int, timeout: float) -> int | None:
+        """Block until a transaction commits beyond position `after` (a long poll), at most `timeout` s."""
+        if self._follower is None:
+            self._follower = Follower(self.log)
+        return self._follower.wait_for_new(after, timeout)
 
     @property
     def source(self) -> str:
