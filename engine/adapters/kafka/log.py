@@ -99,10 +99,10 @@ class KafkaLog:
 
     def unavailable(self, what: str, error: BaseException | None = None) -> StoreUnavailable:
         detail = f": {type(error).__name__}: {error}" if error else ""
-        if isinstance(error, _kafka().errors.KafkaTimeoutError):  # refused, or reachable yet no answer
-            refused = diagnosis.connection_problem(self.settings)
-            if refused:
-                return StoreUnavailable(f"Kafka broker at {self.settings.address} refused {what}{refused}")
+        refused = diagnosis.connection_problem(self.settings) if error is not None else ""
+        if refused:  # kafka-python retried a refused login or handshake until its bound
+            return StoreUnavailable(f"Kafka broker at {self.settings.address} refused {what}{refused}")
+        if isinstance(error, _kafka().errors.KafkaTimeoutError):  # reachable, yet no answer
             detail = diagnosis.in_sync_shortfall(self.settings) or detail
         return StoreUnavailable(
             f"Kafka broker at {self.settings.address} did not answer {what} within "
@@ -300,15 +300,9 @@ class KafkaLog:
     def _new_producer(self):
         kafka = _kafka()
         s = self.settings
-        producer = self._call(
-            "a producer connection", kafka.KafkaProducer,
-            transactional_id=f"imagetrail-writer.{s.topic}",  # shared by every writer: the fence
-            transaction_timeout_ms=max(int(s.timeout * 1000), 10000), max_block_ms=int(s.call_timeout * 1000),
-            linger_ms=0, acks="all",
-            # init_transactions waits two retry backoffs while the broker finishes the previous
-            # writer's transaction (CONCURRENT_TRANSACTIONS): 215 ms at kafka-python's 100 ms
-            # default, 111 ms at 50; below 50 the first AddPartitionsToTxn waits as much instead
-            retry_backoff_ms=50, kafka_client=self._client_factory("producer"), **s.client_config())
+        producer = self._call("a producer connection", kafka.KafkaProducer,
+                              **s.producer_config(f"imagetrail-writer.{s.topic}"),  # shared by every writer: the fence
+                              kafka_client=self._client_factory("producer"))
         try:
             self._call("init transactions", producer.init_transactions)
         except BaseException:

@@ -10,6 +10,15 @@ from eventsourcing.utils import Environment
 
 from imagetrail.engine.domain.parsing import setting_number
 
+# The producer's retry backoff (kafka-python's default: 100 ms). kafka-python idles a whole backoff
+# where it could go on (README "Where kafka-python waits"): twice in init_transactions (after
+# the coordinator lookup is queued, and before the InitProducerId that follows it), and after the
+# CONCURRENT_TRANSACTIONS answer the broker gives an AddPartitionsToTxn sent while the previous
+# commit's markers are still being written. 20 ms is Kafka's own backoff for that last case
+# (the Java client's and the broker's). It only spaces retries: acks, idempotence, the
+# transactions and every timeout stay as they are.
+RETRY_BACKOFF_MS = 20
+
 
 @dataclass(frozen=True)
 class KafkaSettings:
@@ -69,4 +78,17 @@ class KafkaSettings:
             "bootstrap_servers": list(self.bootstrap_servers),
             "request_timeout_ms": ms, "bootstrap_timeout_ms": ms, "reconnect_backoff_max_ms": 1000,
             **dict(self.security),
+        }
+
+    def producer_config(self, transactional_id: str) -> dict[str, Any]:
+        """The writer's producer. Durability is fixed here: acks=all, idempotence, one
+        transaction per batch; a transaction the writer leaves open is aborted after `timeout`
+        (at least 10 s), and a send or commit waits at most the call bound."""
+        return {
+            **self.client_config(),
+            "transactional_id": transactional_id,
+            "transaction_timeout_ms": max(int(self.timeout * 1000), 10000),
+            "max_block_ms": int(self.call_timeout * 1000),
+            "acks": "all", "enable_idempotence": True, "linger_ms": 0,
+            "retry_backoff_ms": RETRY_BACKOFF_MS,
         }
