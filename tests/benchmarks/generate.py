@@ -77,6 +77,29 @@ class _Repository:
         return getattr(self._inner, name)
 
 
+class _Snapshots:
+    """The snapshot store, holding the snapshots a flush takes until it has saved the batch, then
+    writing them in one transaction (each would be a transaction, and an fsync, of its own)."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+        self.held: list[Any] | None = None
+
+    def put(self, events: Any, **kwargs: Any) -> Any:
+        if self.held is None:
+            return self._inner.put(events, **kwargs)
+        self.held.extend(events)
+        return []
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held:
+            self._inner.put(held)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 def project(aggregate: Any, events: Any) -> Any:
     """eventsourcing's project_aggregate without its per-event `isinstance(e, CanMutateProtocol)`
     assert (a runtime Protocol check, ~40 µs an event); the same states."""
@@ -101,6 +124,9 @@ class Batching(ImageTrail):
         self.commands = 0
         self.direct = False
         super().__init__(*args, **kwargs)
+
+    def construct_snapshot_store(self) -> Any:
+        return _Snapshots(super().construct_snapshot_store())
 
     def construct_repository(self) -> Any:
         return _Repository(super().construct_repository(), self.held)
@@ -132,7 +158,9 @@ class Batching(ImageTrail):
             if len(correlations) > 1:  # two commands wrote it: the second saw unsaved state
                 raise AssertionError(f"{aggregate.id} written by {len(correlations)} commands in one batch")
         if self.dirty:
+            self.snapshots.held = []
             super().save(*self.dirty.values())
+            self.snapshots.release()
         self.dirty.clear()
         self.keys.clear()
         self.commands = 0
