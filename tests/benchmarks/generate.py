@@ -123,6 +123,7 @@ class Batching(ImageTrail):
         self.keys: set[Any] = set()       # what the commands of this batch touched (see `run`)
         self.commands = 0
         self.direct = False
+        self.batch = BATCH
         super().__init__(*args, **kwargs)
 
     def construct_snapshot_store(self) -> Any:
@@ -146,7 +147,7 @@ class Batching(ImageTrail):
 
     def run(self, key: Any, command: Callable[[], Any]) -> Any:
         """One command touching the aggregates named by `key` (a stream: itself and its Deployments)."""
-        if key in self.keys or self.commands >= BATCH:
+        if key in self.keys or self.commands >= self.batch:
             self.flush()
         self.keys.add(key)
         self.commands += 1
@@ -185,8 +186,10 @@ class Stream:
     paused: bool = False
 
 
-def generate(events: int, path: Path, *, seed: int = 1, progress: Callable[[int], None] | None = None) -> dict:
-    """Write at least `events` events to the SQLite store at `path` (a new file); return what was written."""
+def generate(events: int, path: Path, *, seed: int = 1, batch: int = BATCH,
+             progress: Callable[[int], None] | None = None) -> dict:
+    """Write at least `events` events to the SQLite store at `path` (a new file); return what was written.
+    With `batch=1` every command is saved alone, as the CLI saves it (slower; the same events)."""
     if path.exists():
         raise SystemExit(f"error: {path} exists; the generator writes a new store")
     rng = random.Random(seed)
@@ -194,6 +197,7 @@ def generate(events: int, path: Path, *, seed: int = 1, progress: Callable[[int]
     streams = [Stream(f"team-{i % max(2, count // 100)}", f"svc-{i}") for i in range(count)]
     resolver = Resolver({f"quay.io/acme/svc-{i}:nightly": digest(i, "nightly", 0) for i in range(count)})
     app = Batching(parse_store(Settings(store=f"sqlite:///{path}")), resolver)
+    app.batch = batch
     deployments = Deployments(app)
     view = open_view(str(app.views_path), app.source)
     history = ProjectionHistory(app, lambda: (catch_up(app, view), view)[1])
@@ -273,9 +277,10 @@ def main() -> None:
     parser.add_argument("events", type=int)
     parser.add_argument("path", type=Path)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=BATCH, help="commands per save (1: each alone)")
     args = parser.parse_args()
     started = time.perf_counter()
-    report = generate(args.events, args.path, seed=args.seed,
+    report = generate(args.events, args.path, seed=args.seed, batch=args.batch,
                       progress=lambda n: print(f"{n:,} events, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True))
     print(f"{report['events']:,} events in {report['seconds']:.0f} s "
           f"({report['events'] / report['seconds']:,.0f} events/s): {report['streams']} streams in "
