@@ -163,12 +163,25 @@ def _rate(values: list[float]) -> str:
     return f"{m:,.0f} events/s{spread}"
 
 
+class _Shown(list):
+    """The figures so far, each also printed to stderr as it comes (a 1M-event run takes a while)."""
+
+    def __init__(self, figures: list[Figure]):
+        super().__init__()
+        for figure in figures:
+            self.append(figure)
+
+    def append(self, figure: Figure) -> None:
+        print(f"  {figure.name}: {figure.value}  [{figure.anchor}] {figure.ratio}", file=sys.stderr, flush=True)
+        super().append(figure)
+
+
 def figures(scale: Scale) -> list[Figure]:
     path, generated = store(scale.events)
     n = generated["events"]
-    out = [Figure(f"generate a {n:,}-event store (generate.py, once)", f"{generated['seconds']:.0f} s",
+    out = _Shown([Figure(f"generate a {n:,}-event store (generate.py, once)", f"{generated['seconds']:.0f} s",
                   f"{n / generated['seconds']:,.0f} events/s, {generated['streams']:,} streams, "
-                  f"{generated['deployments']:,} Deployments")]
+                  f"{generated['deployments']:,} Deployments")])
     reads = latencies(path, scale.runs)
     asof, history, now = (statistics.median(reads[k]) for k in ("asof", "history", "now"))
     out.append(Figure(f"as-of read, p50 ({n:,} events)", _ms(reads["asof"]), f"current read {_ms(reads['now'])}",
@@ -201,7 +214,7 @@ def figures(scale: Scale) -> list[Figure]:
     spread = f" ({min(peaks):.0f}–{max(peaks):.0f})" if len(peaks) > 1 else ""
     out.append(Figure(f"peak RSS of that rebuild ({runs})", f"{peak:.0f} MB{spread}",
                       f"before rebuilding {statistics.median(bases):.0f} MB", "", "≤ 500 MB", peak <= 500))
-    return out
+    return list(out)
 
 
 def main() -> None:
