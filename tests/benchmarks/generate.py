@@ -115,6 +115,7 @@ class Batching(ImageTrail):
     flush they stay held, as a cache: this process is the store's only writer.
     """
 
+    name = ImageTrail.name  # eventsourcing names an application after its class: the view tracks this name
     snapshotting_projectors = {ImageStream: project, Deployment: project, StreamWatchers: project}
 
     def __init__(self, *args: Any, **kwargs: Any):
