@@ -30,8 +30,10 @@ test: install $(REGISTRY_BIN)
 	$(BIN)/lint-imports  # the layer contracts in pyproject.toml
 	$(BIN)/python -m pytest
 
+# prints every figure beside its anchor (median of BENCH_RUNS runs); BENCH_EVENTS=1000000 for the
+# full scale, BENCH_KAFKA=HOST:PORT for the Kafka rows (tests/benchmarks/bench.py). Asserts nothing.
 bench: install
-	$(BIN)/python tests/benchmarks/bench_kafka.py $(KAFKA)
+	$(BIN)/python tests/benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info compose/.registry

@@ -46,6 +46,9 @@ TABLES = [
     " kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
     " position INTEGER NOT NULL, PRIMARY KEY (kind, namespace, name, version))",
     "CREATE INDEX IF NOT EXISTS object_versions_by_position ON object_versions (kind, namespace, position)",
+    # one object's version at a position, in O(log n): without it SQLite took the index above and
+    # scanned the namespace's history up to the position (~7 ms at 100k events, linear in the log)
+    "CREATE INDEX IF NOT EXISTS object_versions_by_name ON object_versions (kind, namespace, name, position)",
 ]
 
 # The kind of each event, as `log --kind` filters it (a prefix like "tag" or a suffix like
@@ -196,9 +199,11 @@ def deployment_history(c: SQLiteCursor, namespace: str, name: str, limit: int | 
 
 
 def version_at(c: SQLiteCursor, kind: str, namespace: str, name: str, position: int) -> int | None:
-    c.execute("SELECT MAX(version) FROM object_versions WHERE kind = ? AND namespace = ? AND name = ?"
-              " AND position <= ?", (kind, namespace, name, position))
-    return c.fetchone()[0]
+    # an object's versions are in the log in order: the last one at or before the position is the highest
+    c.execute("SELECT version FROM object_versions WHERE kind = ? AND namespace = ? AND name = ?"
+              " AND position <= ? ORDER BY position DESC LIMIT 1", (kind, namespace, name, position))
+    row = c.fetchone()
+    return row[0] if row else None
 
 
 def names_at(c: SQLiteCursor, kind: str, namespace: str, position: int) -> list[str]:

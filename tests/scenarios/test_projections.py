@@ -113,3 +113,23 @@ def test_a_view_left_beside_a_new_store_is_rebuilt_from_that_store(imagetrail, t
     imagetrail(f"create istag web:1 --from-image {KEYCLOAK}:20.0.3")
     names = [line.split()[0] for line in imagetrail("get is").out.splitlines()[1:]]
     assert names == ["web"]
+
+
+def test_an_as_of_lookup_searches_one_objects_versions_not_the_namespaces_history(tmp_path):
+    """`--at` finds an object's version by an index on that object (O(log n)); SQLite once took the
+    namespace's position index and scanned its history up to the position (linear in the log)."""
+    import sqlite3
+
+    from conftest import SNAPSHOT
+    from imagetrail.projections import audit
+    app, store = open_store(tmp_path, SNAPSHOT)
+    for n in range(3):
+        app.tag("demo", f"{KEYCLOAK}:20.0.{2 + n % 2}", [f"keycloak:{n}"])
+    catch_up(app, open_view(store.views_path))
+    connection = sqlite3.connect(store.views_path)
+    statements = []
+    connection.set_trace_callback(statements.append)
+    assert audit.version_at(connection.cursor(), "imagestream", "demo", "keycloak", 3) is not None
+    connection.set_trace_callback(None)
+    plan = " ".join(str(row) for row in connection.execute(f"EXPLAIN QUERY PLAN {statements[-1]}"))
+    assert "object_versions_by_name" in plan, plan
