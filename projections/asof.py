@@ -7,24 +7,16 @@ the past costs at most one snapshot plus the events after it, never a replay of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from imagetrail.engine.service.application import ImageTrail
+from imagetrail.engine.domain.aggregate import project
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.projections.views import CurrentStateView
 
 AGGREGATES = {"imagestream": ImageStream, "deployment": Deployment}
-
-
-def _project(aggregate: Any, events: Iterable[Any]) -> Any:
-    """eventsourcing's project_aggregate without its per-event `isinstance(e, CanMutateProtocol)`
-    assert: a runtime Protocol check costing ~40 µs an event, a third of an as-of read."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
 
 
 class AsOf:
@@ -40,7 +32,7 @@ class AsOf:
         if version is None:
             return None
         aggregate = AGGREGATES[kind]
-        return self.app.repository.get(aggregate.id_for(namespace, name), version=version, projector_func=_project).state
+        return self.app.repository.get(aggregate.id_for(namespace, name), version=version, projector_func=project).state
 
     def list(self, kind: str, namespace: str) -> list[Any]:
         return [self.get(kind, namespace, name) for name in self.view.names_at(kind, namespace, self.position)]
