@@ -105,11 +105,27 @@ class Load:
         return run_cli("--store", self.store, "-n", "cluster", *args,
                        env={**self.env, "IMAGETRAIL_KAFKA_CACHE_DIR": str(cache)}, timeout=120)
 
-    def wait_for(self, acknowledged: int) -> None:
-        deadline = time.time() + 120
-        while sum(r["code"] == 0 for r in self.results) < acknowledged:
+    @property
+    def acknowledged(self) -> int:
+        return sum(r["code"] == 0 for r in self.results)
+
+    def wait_for(self, more: int) -> None:
+        """Until `more` commands beyond those acknowledged now are acknowledged."""
+        goal, deadline = self.acknowledged + more, time.time() + 120
+        while self.acknowledged < goal:
             assert time.time() < deadline, "the writers made no progress"
             time.sleep(0.2)
+
+    def kill_mid_stream(self, cluster: Cluster, broker: int) -> float:
+        """SIGKILL a broker once writes flow, let them resume without it, then restart it.
+        Returns when it was killed."""
+        self.wait_for(12)
+        killed_at = time.time()
+        cluster.launcher("kill", str(broker))
+        self.wait_for(12)  # writes resume without it
+        self.finish()
+        cluster.launcher("restart", str(broker))
+        return killed_at
 
     def finish(self) -> None:
         self.stop_file.write_text("stop")
@@ -150,27 +166,15 @@ class Load:
 
 def test_killing_the_event_partitions_leader_mid_stream(cluster, tmp_path):
     load = Load(cluster, tmp_path, "leader-kill")
-    load.wait_for(12)
     leader = cluster.leader("leader-kill")
-    killed_at = time.time()
-    cluster.launcher("kill", str(leader))
-    load.wait_for(sum(r["code"] == 0 for r in load.results) + 12)  # writes resume on the new leader
-    load.finish()
-    cluster.launcher("restart", str(leader))
-    figures = load.check("leader killed", killed_at)
+    figures = load.check("leader killed", load.kill_mid_stream(cluster, leader))
     assert cluster.leader("leader-kill") != leader or figures["acknowledged"] >= 24
 
 
 def test_killing_the_transaction_coordinators_broker_mid_stream(cluster, tmp_path):
     load = Load(cluster, tmp_path, "coordinator-kill")
-    load.wait_for(12)
     coordinator = cluster.coordinator("imagetrail-writer.coordinator-kill")
-    killed_at = time.time()
-    cluster.launcher("kill", str(coordinator))
-    load.wait_for(sum(r["code"] == 0 for r in load.results) + 12)
-    load.finish()
-    cluster.launcher("restart", str(coordinator))
-    load.check("coordinator killed", killed_at)
+    load.check("coordinator killed", load.kill_mid_stream(cluster, coordinator))
 
 
 def test_two_of_three_brokers_down_writes_fail_cleanly_reads_work_nothing_lost(cluster, tmp_path):
@@ -207,7 +211,7 @@ def test_a_rolling_restart_under_load_loses_nothing(cluster, tmp_path):
         time.sleep(2)
         cluster.launcher("restart", str(broker))
         time.sleep(8)  # back in the ISR before the next one goes
-    load.wait_for(sum(r["code"] == 0 for r in load.results) + 8)
+    load.wait_for(8)
     load.finish()
     load.check("rolling restart", started)
 
