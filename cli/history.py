@@ -108,19 +108,33 @@ def log_(s, since, until, actor, streams, tag, deployments, kinds, all_namespace
     _print(output, entries, rows)
 
 
+def walk_chains(app) -> list[tuple[str, object]]:
+    """Every hash chain of the store, walked: ("", verdict) for a store with one chain, or
+    (topic, verdict) for each namespace's topic of a sharded Kafka store."""
+    from imagetrail.engine.adapters.chain import verify as walk
+
+    recorder = app.recorder
+    if not hasattr(recorder, "chained_records"):
+        raise UsageError("verify needs a persistent store: sqlite:///PATH.db or kafka://HOST:PORT/TOPIC")
+    if app.store.partitioned:
+        return [(topic, walk(records)) for topic, records in recorder.chains()]
+    return [("", walk(recorder.chained_records()))]
+
+
+def print_verdicts(verdicts) -> bool:
+    """`verify`'s lines; True when every chain holds."""
+    for topic, verdict in verdicts:
+        if verdict.ok:  # the topic last, so `ok: N events, head H` reads the same on every store
+            click.echo(f"ok: {verdict.count} events, head {verdict.head}" + (f" ({topic})" if topic else ""))
+        else:
+            click.echo(f"error: {topic or 'the log'} is broken at position {verdict.position}: {verdict.problem} "
+                       f"({verdict.count} events before it verify)", err=True)
+    return all(v.ok for _, v in verdicts)
+
+
 @click.command()
 @click.pass_obj
 def verify(s):
     """Check the log's hash chain: ok with the count and head hash, or where and why it breaks."""
-    from imagetrail.engine.adapters.chain import verify as walk
-
-    recorder = s.app.recorder
-    if not hasattr(recorder, "chained_records"):
-        raise UsageError("verify needs a persistent store: sqlite:///PATH.db or kafka://HOST:PORT/TOPIC")
-    verdict = walk(recorder.chained_records())
-    if verdict.ok:
-        click.echo(f"ok: {verdict.count} events, head {verdict.head}")
-        return
-    click.echo(f"error: the log is broken at position {verdict.position}: {verdict.problem} "
-               f"({verdict.count} events before it verify)", err=True)
-    raise SystemExit(1)
+    if not print_verdicts(walk_chains(s.app)):
+        raise SystemExit(1)

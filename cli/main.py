@@ -83,6 +83,9 @@ class LazyGroup(click.Group):
     "import-image": ("imagetrail.cli.tags:import_image",
                      "Import the image of TARGET (stream[:tag], tag defaults to latest) from its registry."),
     "log": ("imagetrail.cli.history:log_", "The event log, newest first, filtered."),
+    "migrate": ("imagetrail.cli.store:migrate",
+                "Copy every event into the store at --to, keeping ids, versions, content and order; run it\n"
+                "    again to finish an interrupted copy."),
     "rollback": ("imagetrail.cli.rollback:rollback",
                  "Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new\n"
                  "    events: history is never rewritten."),

@@ -67,6 +67,8 @@ class Imagetrail:
         """Records written, committed or not (for Kafka: the partition's high watermark)."""
         if self.store == "kafka":
             return kafka_high_watermark(self.kafka, self.topic)
+        if self.store == "sharded":
+            return sum(kafka_high_watermark(self.kafka, t) for t in kafka_topics(self.kafka, self.topic))
         with sqlite3.connect(self.db_path) as db:
             try:
                 return db.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
@@ -97,7 +99,8 @@ def snapshot_file(tmp_path):
 # -- the stores every scenario runs on -------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-STORES = ["sqlite", "kafka"]
+# "sharded": a Kafka store with a topic per namespace (kafka://HOSTS/PREFIX{namespace})
+STORES = ["sqlite", "kafka", "sharded"]
 
 
 def pytest_configure(config):
@@ -108,8 +111,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Tests marked sqlite_only or kafka_only run on that store; the rest run on every store."""
     def other_store(item) -> bool:
-        return bool((item.get_closest_marker("sqlite_only") and "[kafka" in item.nodeid)
-                    or (item.get_closest_marker("kafka_only") and "[sqlite" in item.nodeid))
+        store = next((s for s in STORES if f"[{s}" in item.nodeid), None)
+        return bool((item.get_closest_marker("sqlite_only") and store not in (None, "sqlite"))
+                    or (item.get_closest_marker("kafka_only") and store not in (None, "kafka")))
     kept = [i for i in items if not other_store(i)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
@@ -133,6 +137,18 @@ def kafka_bootstrap():
         subprocess.run([launcher, "stop"], capture_output=True, timeout=120)
 
 
+def kafka_topics(bootstrap: str, template: str) -> list[str]:
+    """The topics of a sharded store: one per namespace written to."""
+    from kafka import KafkaConsumer
+
+    prefix, _, suffix = template.partition("{namespace}")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        return sorted(t for t in consumer.topics() if t.startswith(prefix) and t.endswith(suffix))
+    finally:
+        consumer.close()
+
+
 def kafka_high_watermark(bootstrap: str, topic: str) -> int:
     from kafka import KafkaConsumer, TopicPartition
 
@@ -153,6 +169,8 @@ def store_url(request, tmp_path, monkeypatch):
         return f"sqlite:///{tmp_path}/store.db"
     bootstrap = request.getfixturevalue("kafka_bootstrap")
     monkeypatch.setenv("IMAGETRAIL_KAFKA_CACHE_DIR", str(tmp_path / "kafka-cache"))
+    if request.param == "sharded":
+        return f"kafka://{bootstrap}/imagetrail-test-{uuid.uuid4().hex[:12]}.{{namespace}}"
     return f"kafka://{bootstrap}/imagetrail-test-{uuid.uuid4().hex[:12]}"
 
 
@@ -166,7 +184,7 @@ def imagetrail(capsys, tmp_path, monkeypatch, snapshot_file, store_url) -> Image
     monkeypatch.setenv("IMAGETRAIL_ACTOR", "alice")
     if store_url.startswith("kafka://"):
         bootstrap, topic = store_url[len("kafka://"):].split("/", 1)
-        return Imagetrail(capsys, "kafka", kafka=bootstrap, topic=topic)
+        return Imagetrail(capsys, "sharded" if "{namespace}" in topic else "kafka", kafka=bootstrap, topic=topic)
     return Imagetrail(capsys, "sqlite", db_path=tmp_path / "store.db")
 
 

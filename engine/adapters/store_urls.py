@@ -26,14 +26,19 @@ class StoreConfig:
         self.env.setdefault("MAPPER_TOPIC", get_topic(PydanticMapper))
 
     @property
+    def partitioned(self) -> bool:
+        """Whether a save is atomic only within one namespace (a Kafka store with a topic per namespace)."""
+        return "{namespace}" in self.env.get("KAFKA_TOPIC", "")
+
+    @property
     def views_path(self) -> Path:
         """The SQLite file holding the projections: beside the store's file; beside the local
         cache of a Kafka store's log (keyed to the topic's id, so this opens the topic); in
         memory for memory://."""
         if "KAFKA_TOPIC" in self.env:
-            from imagetrail.engine.adapters.kafka import KafkaLog, KafkaSettings
+            from imagetrail.engine.adapters.kafka import KafkaSettings, open_log
 
-            return KafkaLog.for_settings(KafkaSettings.from_env(self.env)).views_path
+            return open_log(KafkaSettings.from_env(self.env)).views_path
         return views_beside(self.file) if self.file else Path(":memory:")
 
     def prepare(self, *, create: bool) -> list[Path]:
@@ -92,10 +97,11 @@ def parse_store(settings: Settings) -> StoreConfig:
     if url.startswith("kafka://"):
         return _kafka_store(url, settings)
     raise UsageError(f"unknown store {quote(url)}: use sqlite:///ABSOLUTE/PATH.db, "
-                     "kafka://HOST:PORT[,HOST:PORT]/TOPIC or memory://")
+                     "kafka://HOST:PORT[,HOST:PORT]/TOPIC[{namespace}] or memory://")
 
 
-KAFKA_URL = re.compile(r"kafka://(?P<servers>[^/]+)/(?P<topic>[A-Za-z0-9._-]{1,249})")
+KAFKA_URL = re.compile(r"kafka://(?P<servers>[^/]+)/(?P<topic>[A-Za-z0-9._-]*(\{namespace\})?[A-Za-z0-9._-]*)")
+NAMESPACE_MAX = 63  # a namespace is a DNS label: its shard's topic name must still fit in 249
 # Client settings for real clusters, from IMAGETRAIL_KAFKA_CONFIG (a properties file) or the
 # environment (IMAGETRAIL_KAFKA_SASL_PASSWORD, …, which take precedence). Never logged.
 KAFKA_PROPERTIES = {
@@ -111,7 +117,14 @@ def _kafka_store(url: str, settings: Settings) -> StoreConfig:
     match = KAFKA_URL.fullmatch(url)
     servers = match and [s for s in match["servers"].split(",")]
     if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
-        raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC")
+        raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC "
+                         "or kafka://HOST:PORT/PREFIX{namespace} (one topic per namespace)")
+    topic = match["topic"]
+    fixed = topic.replace("{namespace}", "")
+    longest = len(fixed) + (NAMESPACE_MAX if "{namespace}" in topic else 0)
+    if not topic or (not fixed and "{namespace}" not in topic) or longest > 249 or topic in (".", ".."):
+        raise UsageError(f"invalid store {quote(url)}: a topic name is 1 to 249 of A-Z a-z 0-9 . _ - "
+                         "(with {namespace}, the longest namespace, 63, must still fit)")
     env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.kafka",
            "KAFKA_BOOTSTRAP_SERVERS": ",".join(servers), "KAFKA_TOPIC": match["topic"]}
     if settings.kafka_config:

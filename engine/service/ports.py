@@ -42,6 +42,11 @@ class Store(Protocol):
     def views_path(self) -> Path:
         ...
 
+    @property
+    def partitioned(self) -> bool:
+        """True when a save is atomic only within one namespace (one Kafka topic per namespace)."""
+        ...
+
 
 @dataclass(frozen=True)
 class TagChangeRecord:

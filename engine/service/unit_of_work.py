@@ -220,11 +220,32 @@ def save_all(app: ImageTrail, uow: UnitOfWork) -> None:
     pending = uow.pending()
     if not pending:
         return
+    if not app.store.partitioned:
+        _save(app, pending)
+        return
+    # A store with a topic per namespace saves each namespace atomically, one after the other, as
+    # a cluster's controllers write a tag move and the rollout it triggers in another namespace
+    # separately. Trigger indexes and tags go first: a Deployment is never left watching a tag
+    # whose index does not list it. A failed later save leaves that Deployment to the next command
+    # that touches it, whose controllers converge it (docs/semantics.md §18.9).
+    by_namespace: dict[str, list[Any]] = {}
+    for aggregate in pending:
+        by_namespace.setdefault(_namespace_of(aggregate), []).append(aggregate)
+    order = sorted(by_namespace, key=lambda ns: (all(isinstance(a, Deployment) for a in by_namespace[ns]), ns))
+    for namespace in order:
+        _save(app, by_namespace[namespace], namespace=namespace)
+
+
+def _save(app: ImageTrail, aggregates: list[Any], **kwargs: Any) -> None:
     try:
-        app.save(*pending)
+        app.save(*aggregates, **kwargs)
     except IntegrityError:
-        names = ", ".join(sorted(_describe(a) for a in pending))
+        names = ", ".join(sorted(_describe(a) for a in aggregates))
         raise Conflict(f"{names} changed concurrently; nothing was written, retry the command") from None
+
+
+def _namespace_of(aggregate: Any) -> str:
+    return aggregate.state.namespace
 
 
 def _describe(agg: Any) -> str:

@@ -144,10 +144,17 @@ class KafkaLog:
     def cache(self) -> LocalCache:
         with self.lock:
             if self._cache is None:
-                self._cache = LocalCache(self._cache_path(*self.ensure_topic()))
+                self._cache = self._open_cache(self.ensure_topic())
                 if self._checked_at is not None:
                     self._cache.mark_topic_checked(self._checked_at)
             return self._cache
+
+    def _open_cache(self, identity: tuple[str, str]) -> Any:
+        """The local cache of this topic (a shard's log opens its share of the merged cache)."""
+        return LocalCache(self._cache_path(*identity))
+
+    def _topic_checked_at(self, identity: tuple[str, str]) -> float | None:
+        return LocalCache.topic_checked_at(self._cache_path(*identity))
 
     def _cache_path(self, cluster_id: str, topic_id: str) -> Path:
         return Path(self.settings.cache_dir) / cluster_id / f"{self.settings.topic}-{topic_id}.{CACHE_FORMAT}.db"
@@ -185,7 +192,7 @@ class KafkaLog:
         if not cluster.cluster_id or topic_id is None or cluster.partitions_for_topic(self.settings.topic) != {0}:
             return None  # missing, or not what the full check accepts: it says why
         identity = (cluster.cluster_id, str(topic_id))
-        checked_at = LocalCache.topic_checked_at(self._cache_path(*identity))
+        checked_at = self._topic_checked_at(identity)
         return identity if checked_at is not None and 0 <= time.time() - checked_at <= TOPIC_CHECK_MAX_AGE else None
 
     def _ensure_topic(self) -> tuple[str, str]:
@@ -241,7 +248,7 @@ class KafkaLog:
     def _partition(self):
         return _kafka().TopicPartition(self.settings.topic, 0)
 
-    def _client_factory(self, role: str):
+    def _client_factory(self, role: str, topics: tuple[str, ...] | None = None):
         """kafka-python's network client, asking for the topic in its bootstrap metadata request: else
         the first end_offsets or send asks again, and kafka-python 3.0 spaces metadata requests by a
         fixed 100 ms (its ClusterMetadata is built without the client's retry_backoff_ms)."""
@@ -255,7 +262,7 @@ class KafkaLog:
             cluster.config["allow_auto_create_topics"] = False
             # the set itself: add_topic() would start the metadata refresh loop, whose own
             # bootstrap has no deadline and would stand in for the client's bounded one
-            cluster._topics.add(self.settings.topic)
+            cluster._topics.update((self.settings.topic,) if topics is None else topics)
             self._clusters[role] = cluster
             return made
         return client

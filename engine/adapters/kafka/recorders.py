@@ -22,8 +22,14 @@ from imagetrail.engine.adapters import chain
 from imagetrail.engine.adapters.kafka.follower import Follower
 from imagetrail.engine.adapters.kafka.log import KafkaLog
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
+from imagetrail.engine.adapters.kafka.shards import ShardedFollower, ShardedLog
 from imagetrail.engine.adapters.sqlite import SnapshotRecorder, open_datastore
 from imagetrail.engine.adapters.subscriptions import WaitingSubscription
+
+
+def open_log(settings: KafkaSettings) -> KafkaLog:
+    """The process's log of the store: one topic, or every namespace's shard."""
+    return (ShardedLog if settings.sharded else KafkaLog).for_settings(settings)
 
 
 def _originator_id(value: str) -> UUID | str:
@@ -38,12 +44,15 @@ class KafkaAggregateRecorder(AggregateRecorder):
         self.log = log
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        self._insert(stored_events)
+        self._insert(stored_events, **kwargs)
         return None
 
-    def _insert(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _insert(self, stored_events: Sequence[StoredEvent], namespace: str | None = None, **kwargs: Any) -> list[int]:
+        """`namespace`: the shard a sharded store writes the batch to (the service saves one at a time)."""
         if not stored_events:
             return []
+        if isinstance(self.log, ShardedLog):
+            return self.log.append(stored_events, namespace)
         return self.log.append(stored_events)
 
     def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
@@ -58,7 +67,7 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     _follower: Follower | None = None
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        return self._insert(stored_events)
+        return self._insert(stored_events, **kwargs)
 
     def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
                              topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Sequence[Notification]:
@@ -78,7 +87,7 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     def wait_for_new(self, after: int, timeout: float) -> int | None:
         """Block until a transaction commits beyond position `after` (a long poll), at most `timeout` s."""
         if self._follower is None:
-            self._follower = Follower(self.log)
+            self._follower = ShardedFollower(self.log) if isinstance(self.log, ShardedLog) else Follower(self.log)
         return self._follower.wait_for_new(after, timeout)
 
     @property
@@ -88,6 +97,12 @@ class KafkaApplicationRecorder(KafkaAggregateRecorder, ApplicationRecorder):
     def chained_records(self) -> Iterator[chain.ChainedRecord]:
         return self.log.chained_records()
 
+    def chains(self) -> Iterator[tuple[str, Iterator[chain.ChainedRecord]]]:
+        """Each hash chain of the store, by its topic: one, or one per namespace when sharded."""
+        if isinstance(self.log, ShardedLog):
+            return self.log.chains()
+        return iter([(self.log.settings.topic, self.log.chained_records())])
+
 
 class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
     """Events in Kafka; tracking views in SQLite next to the local cache."""
@@ -95,7 +110,7 @@ class KafkaFactory(InfrastructureFactory[SQLiteTrackingRecorder]):
     def __init__(self, env: Environment):
         super().__init__(env)
         self.settings = KafkaSettings.from_env(self.env)
-        self.log = KafkaLog.for_settings(self.settings)
+        self.log = open_log(self.settings)
         self.log.may_create = self.settings.create_topic  # the log is shared; the command opening it decides
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:

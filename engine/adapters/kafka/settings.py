@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eventsourcing.persistence import OperationalError
@@ -18,6 +18,7 @@ from imagetrail.engine.domain.parsing import setting_number
 # (the Java client's and the broker's). It only spaces retries: acks, idempotence, the
 # transactions and every timeout stay as they are.
 RETRY_BACKOFF_MS = 20
+SHARD_PLACEHOLDER = "{namespace}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ class KafkaSettings:
     security: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # credentials: never printed
     source: str = ""  # IMAGETRAIL_KAFKA_CE_SOURCE: overrides the CloudEvents source derived from the topic
     create_topic: bool = field(default=True, compare=False)  # reads never create the topic
+
+    @property
+    def sharded(self) -> bool:
+        """A topic name with `{namespace}` in it: one topic, and one writer's fence, per namespace."""
+        return SHARD_PLACEHOLDER in self.topic
+
+    def for_namespace(self, namespace: str) -> KafkaSettings:
+        """The settings of one namespace's topic (its shard), a single-topic store of its own."""
+        return replace(self, topic=self.topic.replace(SHARD_PLACEHOLDER, namespace))
 
     @property
     def address(self) -> str:
