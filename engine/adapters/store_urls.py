@@ -116,13 +116,12 @@ KAFKA_PROPERTIES = {
 def _kafka_store(url: str, settings: Settings) -> StoreConfig:
     match = KAFKA_URL.fullmatch(url)
     servers = match and [s for s in match["servers"].split(",")]
-    if not match or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
+    if not match or not match["topic"] or not all(re.fullmatch(r"[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9a-fA-F:]+\]:[0-9]{1,5}", s) for s in servers):
         raise UsageError(f"invalid store {quote(url)}: use kafka://HOST:PORT[,HOST:PORT]/TOPIC "
                          "or kafka://HOST:PORT/PREFIX{namespace} (one topic per namespace)")
     topic = match["topic"]
-    fixed = topic.replace("{namespace}", "")
-    longest = len(fixed) + (NAMESPACE_MAX if "{namespace}" in topic else 0)
-    if not topic or (not fixed and "{namespace}" not in topic) or longest > 249 or topic in (".", ".."):
+    longest = len(topic.replace("{namespace}", "")) + (NAMESPACE_MAX if "{namespace}" in topic else 0)
+    if longest > 249 or topic in (".", ".."):
         raise UsageError(f"invalid store {quote(url)}: a topic name is 1 to 249 of A-Z a-z 0-9 . _ - "
                          "(with {namespace}, the longest namespace, 63, must still fit)")
     env = {"PERSISTENCE_MODULE": "imagetrail.engine.adapters.kafka",

@@ -54,3 +54,17 @@ def test_credentials_never_reach_error_messages(monkeypatch, tmp_path):
 @pytest.mark.parametrize("url", ["sqlite:///srv/it/events.db", "sqlite:////srv/it/events.db"])
 def test_sqlite_urls_with_three_or_four_slashes_name_the_same_absolute_file(url):
     assert parse_store(Settings(store=url)).env["SQLITE_DBNAME"] == "/srv/it/events.db"
+
+
+def test_a_topic_per_namespace():
+    store = parse_store(Settings(store="kafka://k1:9092,k2:9092/imagetrail.{namespace}"))
+    assert store.env["KAFKA_TOPIC"] == "imagetrail.{namespace}" and store.partitioned
+    assert not parse_store(Settings(store="kafka://k1:9092/imagetrail")).partitioned
+    assert not parse_store(Settings(store="sqlite:///tmp/x.db")).partitioned
+
+
+@pytest.mark.parametrize("url", ["kafka://k:9092/a.{namespace}.{namespace}", "kafka://k:9092/{ns}",
+                                 "kafka://k:9092/" + "t" * 187 + "{namespace}"])
+def test_a_bad_topic_template_is_refused(url):
+    with pytest.raises(UsageError, match="invalid store"):
+        parse_store(Settings(store=url))

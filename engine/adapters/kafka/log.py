@@ -332,14 +332,20 @@ class KafkaLog:
         with self.writer_lock, self.operation():
             for attempt in range(WRITER_ATTEMPTS):
                 try:
-                    if self._producer is None:
+                    fresh = self._producer is None
+                    if fresh:
                         # The init fences every other writer and settles their open transactions,
                         # so the catch-up below sees all that committed before it. The producer
                         # stays ours until another writer inits, and then our commit fails: a
                         # commit that succeeds had no other commit between our init and it.
                         self._producer = self._new_producer()
                     self.catch_up()
-                    self._check_quiescent()
+                    if not self._check_quiescent(wait=fresh):
+                        # a transaction is open, so another writer inited after our producer: ours is
+                        # fenced already, and a new init settles that transaction (a writer that died
+                        # mid-commit would otherwise hold the log until its transaction times out)
+                        self._drop_producer()
+                        continue
                     self._check_versions(stored_events)
                     positions = self._send(stored_events, batch_id)
                     self._await_readable(max(positions))
@@ -384,10 +390,11 @@ class KafkaLog:
             time.sleep(0.005)
         self.caught_up_at = 0.0  # our own batch is not in the local cache yet
 
-    def _check_quiescent(self) -> None:
+    def _check_quiescent(self, wait: bool = True) -> bool:
         """After our init every imagetrail transaction is settled, so the last stable offset
         must reach the high watermark. If it does not, a producer outside the protocol holds
-        a transaction open: our batch would be stuck behind it, unreadable."""
+        a transaction open: our batch would be stuck behind it, unreadable. Without `wait`
+        (our producer is not fresh from its init), an open transaction returns False at once."""
         tp = self._partition()
         if self._uncommitted is None:
             self._uncommitted = self._call(
@@ -399,7 +406,9 @@ class KafkaLog:
             high = self._call("list offsets", self._uncommitted.end_offsets, [tp])[tp]
             if stable >= high:
                 self._next_offset = high  # our batch will start here: nobody else can write now
-                return
+                return True
+            if not wait:
+                return False
             if self.remaining() <= 0.2:  # stop while there is budget left to say why
                 raise OperationalError(
                     f"Kafka topic {self.settings.topic} has a transaction left open by another producer "
