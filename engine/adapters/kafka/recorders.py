@@ -52,7 +52,8 @@ class KafkaAggregateRecorder(AggregateRecorder):
         if not stored_events:
             return []
         if isinstance(self.log, ShardedLog):
-            return self.log.append(stored_events, namespace)
+            self.log.append(stored_events, namespace)
+            return []  # numbered when merged: nothing here follows a save by its positions
         return self.log.append(stored_events)
 
     def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,

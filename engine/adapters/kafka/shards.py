@@ -129,10 +129,6 @@ class MergedCache:
                                "ORDER BY shard_position", (batch_id, shard))
         return [r[0] for r in rows]
 
-    def merged_positions(self, shard: str, shard_positions: Sequence[int]) -> list[int]:
-        return [self.db.execute("SELECT position FROM events WHERE shard = ? AND shard_position = ?",
-                                (shard, p)).fetchone()[0] for p in shard_positions]
-
     # the recorders' reads (as LocalCache's) ---------------------------------------------------------
 
     def select_events(self, originator_id: str, gt: int | None, lte: int | None, desc: bool,
@@ -331,14 +327,16 @@ class ShardedLog(KafkaLog):
 
     # writing: one namespace's shard ---------------------------------------------------------------
 
-    def append(self, stored_events: Sequence[StoredEvent], namespace: str | None = None) -> list[int]:
+    def append(self, stored_events: Sequence[StoredEvent], namespace: str | None = None) -> None:
+        """Append to the namespace's shard. No positions come back: a batch is numbered in the merged
+        order when this machine next catches up (the next read here does, so it reads its writes)."""
         if namespace is None:
             raise OperationalError(f"the sharded Kafka store {self.settings.topic} writes one namespace at a time")
         shard = self.shard(namespace)
-        positions = shard.append(stored_events)
-        shard.catch_up()  # our own batch, into the merged cache: its positions there are the answer
+        shard.append(stored_events)
         self.caught_up_at = 0.0
-        return self.cache.merged_positions(shard.settings.topic, positions)
+        if shard.settings.topic not in self._assigned:
+            self._listed_at = 0.0  # a namespace new to this reader: list again, or reads would miss it
 
     def chains(self) -> Iterator[tuple[str, Iterator[chain.ChainedRecord]]]:
         """Each shard's own hash chain, verified on its own (its positions are the topic's)."""
