@@ -97,8 +97,9 @@ class LazyGroup(click.Group):
                "Check the log's hash chain: ok with the count and head hash, or where and why it breaks."),
 }, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-n", "--namespace", help="Namespace (default: $IMAGETRAIL_NAMESPACE, else 'default').")
-@click.option("--store", help="Event store URL: sqlite:///ABS/PATH.db (default under $XDG_DATA_HOME) "
-                              "or memory:// (default: $IMAGETRAIL_STORE).")
+@click.option("--store", help="Event store URL: sqlite:///ABS/PATH.db (default under $XDG_DATA_HOME), "
+                              "kafka://HOST:PORT[,HOST:PORT]/TOPIC (a topic per namespace when TOPIC holds "
+                              "{namespace}) or memory:// (default: $IMAGETRAIL_STORE).")
 @click.option("--as", "actor", help="Actor recorded on the events (default: $IMAGETRAIL_ACTOR, else the OS user).")
 @click.option("--mirror", help="Registry snapshot JSON (pull spec → digest) for resolving tags "
                                "(default: $IMAGETRAIL_MIRROR). Tags it lacks are looked up in the registry.")
