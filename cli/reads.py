@@ -25,31 +25,43 @@ RESOURCES = {
 @click.command()
 @click.argument("resource")
 @click.argument("name", required=False)
+@click.option("-A", "--all-namespaces", "all_namespaces", is_flag=True,
+              help="List the objects of every namespace (a NAMESPACE column first).")
 @printers.output_options
 @at_option
 @pass_session
-def get(s: Session, resource, name, output: printers.Output):
+def get(s: Session, resource, name, all_namespaces, output: printers.Output):
     """Show image streams (is), image stream tags (istag) or Deployments."""
     if "/" in resource and name is None:
         resource, name = resource.split("/", 1)
     kind = RESOURCES.get(resource.lower())
     if kind is None:
         raise UsageError(f"the server doesn't have a resource type {quote(resource)} (use is, istag or deployment)")
+    if name and all_namespaces:
+        raise UsageError("a resource cannot be retrieved by name across all namespaces")
+    namespace = None if all_namespaces else s.namespace
     now = s.now
+
+    def table(head: list[str], rows: list[tuple[str, list[str]]]) -> list[list[str]]:
+        """kubectl's table: with -A, each row starts with its object's namespace."""
+        if all_namespaces:
+            return [["NAMESPACE", *head]] + [[ns, *row] for ns, row in rows]
+        return [head] + [row for _, row in rows]
+
     if kind == "imagestream":
-        states = [get_stream(s, name)] if name else s.reader.list("imagestream", s.namespace)
+        states = [get_stream(s, name)] if name else s.reader.list("imagestream", namespace)
         docs = [documents.imagestream(st) for st in states]
-        plain = lambda: [["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]] + [
-            [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)] for st in states]
+        plain = lambda: table(["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"], [
+            (st.namespace, [st.name, st.repository, ",".join(_tag_names(st)), _updated(st, now)]) for st in states])
         text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestream.image.openshift.io")
     elif kind == "istag":
-        docs = _istags(s, name)
-        plain = lambda: [["NAME", "IMAGE REFERENCE", "UPDATED"]] + [
-            [d["metadata"]["name"], d["image"]["dockerImageReference"],
-             printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)] for d in docs]
+        docs = _istags(s, name, namespace)
+        plain = lambda: table(["NAME", "IMAGE REFERENCE", "UPDATED"], [
+            (d["metadata"]["namespace"], [d["metadata"]["name"], d["image"]["dockerImageReference"],
+             printers.ago(datetime.fromisoformat(d["metadata"]["creationTimestamp"]), now)]) for d in docs])
         text = printers.emit(output, docs, bool(name), plain=plain, resource="imagestreamtag.image.openshift.io")
     else:
-        states = [get_deployment(s, name)] if name else s.reader.list("deployment", s.namespace)
+        states = [get_deployment(s, name)] if name else s.reader.list("deployment", namespace)
         docs = [documents.deployment(st) for st in states]
 
         def rows(wide: bool) -> list[list[str]]:
@@ -62,18 +74,19 @@ def get(s: Session, resource, name, output: printers.Output):
                 if wide:
                     row += [",".join(c.name for c in st.containers), ",".join(c.image for c in st.containers),
                             ",".join(f"{k}={v}" for k, v in (st.labels or {"app": st.name}).items())]
-                body.append(row)
-            return [head] + body
+                body.append((st.namespace, row))
+            return table(head, body)
 
         text = printers.emit(output, docs, bool(name), plain=lambda: rows(False), wide=lambda: rows(True),
                              resource="deployment.apps")
     if not docs and not name and output.format in ("", "wide"):  # kubectl: human-readable printers only
-        click.echo(f"No resources found in {s.namespace} namespace.", err=True)
+        click.echo("No resources found" if all_namespaces else f"No resources found in {s.namespace} namespace.",
+                   err=True)
         return
     click.echo(text, nl=False)
 
 
-def _istags(s: Session, name: str | None) -> list[dict]:
+def _istags(s: Session, name: str | None, namespace: str | None) -> list[dict]:
     if name:
         if ":" not in name:
             raise UsageError("ImageStreamTags must be retrieved with <name>:<tag>")
@@ -84,7 +97,7 @@ def _istags(s: Session, name: str | None) -> list[dict]:
             raise NotFound(f"imagestreamtags.image.openshift.io {quote(name)} not found")
         return [doc]
     found = []
-    for state in s.reader.list("imagestream", s.namespace):
+    for state in s.reader.list("imagestream", namespace):
         for tag in sorted(state.status_tags):
             doc = documents.imagestreamtag(state, tag)
             if doc:

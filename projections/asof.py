@@ -34,5 +34,6 @@ class AsOf:
         aggregate = AGGREGATES[kind]
         return self.app.repository.get(aggregate.id_for(namespace, name), version=version, projector_func=project).state
 
-    def list(self, kind: str, namespace: str) -> list[Any]:
-        return [self.get(kind, namespace, name) for name in self.view.names_at(kind, namespace, self.position)]
+    def list(self, kind: str, namespace: str | None) -> list[Any]:
+        """Every object of `kind` in `namespace` (None: in every namespace) as it was then."""
+        return [self.get(kind, ns, name) for ns, name in self.view.names_at(kind, namespace, self.position)]

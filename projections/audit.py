@@ -206,10 +206,15 @@ def version_at(c: SQLiteCursor, kind: str, namespace: str, name: str, position: 
     return row[0] if row else None
 
 
-def names_at(c: SQLiteCursor, kind: str, namespace: str, position: int) -> list[str]:
-    c.execute("SELECT DISTINCT name FROM object_versions WHERE kind = ? AND namespace = ? AND position <= ?"
-              " ORDER BY name", (kind, namespace, position))
-    return [r[0] for r in c.fetchall()]
+def names_at(c: SQLiteCursor, kind: str, namespace: str | None, position: int) -> list[tuple[str, str]]:
+    """(namespace, name) of every object of `kind` that existed at `position`; None: every namespace."""
+    if namespace is None:
+        c.execute("SELECT DISTINCT namespace, name FROM object_versions WHERE kind = ? AND position <= ?"
+                  " ORDER BY namespace, name", (kind, position))
+    else:
+        c.execute("SELECT DISTINCT namespace, name FROM object_versions WHERE kind = ? AND namespace = ?"
+                  " AND position <= ? ORDER BY name", (kind, namespace, position))
+    return [(r[0], r[1]) for r in c.fetchall()]
 
 
 def command_end(c: SQLiteCursor, position: int) -> int:

@@ -201,7 +201,7 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=False) as c:
             return audit.version_at(c, kind, namespace, name, position)
 
-    def names_at(self, kind: str, namespace: str, position: int) -> list[str]:
+    def names_at(self, kind: str, namespace: str | None, position: int) -> list[tuple[str, str]]:
         with self.datastore.transaction(commit=False) as c:
             return audit.names_at(c, kind, namespace, position)
 

@@ -120,3 +120,20 @@ def test_the_readme_documents_every_field_of_the_read_models(keycloak):
         assert f"**`{name}`**" in section
         missing = {f for f in fields if f"`{f}`" not in section and f"{f}," not in section and f"{f}}}" not in section}
         assert not missing, (name, missing)
+
+
+def test_get_all_namespaces_lists_every_namespace_with_its_column(keycloak):
+    keycloak(f"-n other tag {KEYCLOAK}:20.0.3 app:1")
+    table = keycloak("get is -A").out.splitlines()
+    assert table[0].split()[:2] == ["NAMESPACE", "NAME"]
+    assert [line.split()[:2] for line in table[1:]] == [["demo", "keycloak"], ["other", "app"]]
+    assert [line.split()[:2] for line in keycloak("get istag -A").out.splitlines()[1:]][-1] == ["other", "app:1"]
+    items = keycloak("get is -A -o json").json()["items"]
+    assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in items] == [("demo", "keycloak"), ("other", "app")]
+    # as it was before `other` existed
+    before = keycloak("log -n other -o json").json()["items"][-1]["position"] - 1
+    assert [line.split()[0] for line in keycloak(f"get is -A --at {before}").out.splitlines()[1:]] == ["demo"]
+    assert keycloak.fails("get is keycloak -A").err == \
+        "error: a resource cannot be retrieved by name across all namespaces\n"
+    assert [line.split()[:2] for line in keycloak("get deploy -A").out.splitlines()] == \
+        [["NAMESPACE", "NAME"], ["demo", "mykeycloak"]]
