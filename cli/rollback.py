@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import click
 
+from imagetrail.engine.domain import cluster_commands
 from imagetrail.engine.domain.errors import UsageError
 from imagetrail.cli.names import istag_name
 from imagetrail.cli.params import Whole
@@ -27,8 +28,10 @@ from imagetrail.engine.domain.references import one_line, quote
               help="Restore the tag's spec as it was (e.g. the alias), not the digest; it resolves anew.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
-@click.option("-o", "--output", type=click.Choice(["json"]),
-              help="json: the plan as one JSON document (tags, scheduled imports, each Deployment's fate).")
+@click.option("-o", "--output", type=click.Choice(["json", "oc", "patch"]),
+              help="json: the plan as one JSON document (tags, scheduled imports, each Deployment's fate); "
+                   "oc: the oc commands that apply it to a cluster, one a line; patch: the same as "
+                   "kubectl patch commands.")
 @click.pass_obj
 def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, restore_spec, dry_run, reason, output):
     """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
@@ -57,6 +60,8 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
         position = service.position(Target(s.namespace, position=number, moment=moment,
                                            moment_as_typed=to_time or ""))
     if restore_spec:
+        if output in ("oc", "patch"):
+            raise UsageError(f"-o {output} prints a rollback to a digest; --restore-spec is not supported with it")
         if all_tags or steps is not None or to_revision is not None:
             raise UsageError("--restore-spec takes one IS:TAG and --to-time or --to-position")
         if ":" not in target:
@@ -70,7 +75,10 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
     result = (service.plan if dry_run else service.execute)(want, actor=s.actor, reason=reason)
     if restore_spec:
         return _print_restored_spec(target, result, output)
-    if output:
+    if output in ("oc", "patch"):
+        for change in cluster_commands.for_rollback(result.plan, _specs(s, result.plan)):
+            click.echo(change.oc_line() if output == "oc" else change.patch_line())
+    elif output:
         _print_json(result.plan, result.position, dry_run, targets=[asdict(t) for t in result.targets],
                     skipped=result.skipped)
     else:
@@ -91,6 +99,15 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
             click.echo("(dry run: nothing was written)")
     for skipped in result.not_applied:
         click.echo(not_applied_warning(skipped), err=True)
+
+
+def _specs(s, plan) -> dict:
+    """Each rolled-back tag's spec as imagetrail has it: the policies its pin on the cluster keeps."""
+    specs = {}
+    for t in plan.tags if plan else ():
+        state = s.reader.get("imagestream", t.namespace, t.stream)
+        specs[(t.namespace, t.stream, t.tag)] = state.spec_tags.get(t.tag) if state else None
+    return specs
 
 
 def _print_json(plan, position: int, dry_run: bool, **more) -> None:

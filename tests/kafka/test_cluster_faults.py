@@ -285,3 +285,32 @@ def test_a_follower_gets_each_commit_within_a_second(cluster, tmp_path, monkeypa
     print(f"\npush: commit to follower over {len(latencies)} commits: median {median * 1000:.0f} ms, "
           f"p99 {p99 * 1000:.0f} ms")
     assert median < 1.0
+
+
+def test_writers_in_separate_namespaces_of_a_sharded_store_never_wait_for_each_other(cluster, tmp_path):
+    """Four writer processes, each in its own namespace of a store with a topic per namespace: no
+    command fails, and each namespace's topic holds
+    exactly its acknowledged commands (issue 12 §5; the throughput is bench_shards.py's)."""
+    template = "sharded-load.{namespace}"
+    store = f"kafka://{cluster.bootstrap}/{template}"
+    env = {**os.environ, "IMAGETRAIL_KAFKA_REPLICATION_FACTOR": "3", "IMAGETRAIL_KAFKA_MIN_INSYNC_REPLICAS": "2",
+           "IMAGETRAIL_OFFLINE": "1", "IMAGETRAIL_KAFKA_CACHE_DIR": str(tmp_path / "setup")}
+    namespaces = [f"team-{w}" for w in "abcd"]
+    for ns in namespaces:  # the topics exist before the writers start
+        assert run_cli("--store", store, "-n", ns, "tag", f"quay.io/org/app@sha256:{0:064x}", "app:1",
+                       env=env).returncode == 0
+    seconds, start_at = 10.0, time.time() + 6
+    writers = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "benchmarks" / "bench_shards.py"), "--writer",
+                                 store, ns, str(start_at), str(seconds), str(tmp_path / ns)], env=env,
+                                stdout=subprocess.PIPE, text=True) for ns in namespaces]
+    results = [json.loads(w.communicate(timeout=180)[0]) for w in writers]
+    print(f"\nsharded, 4 writers in 4 namespaces: {[r['ok'] for r in results]} commands in {seconds:g} s, "
+          f"{sum(r['ok'] for r in results) / seconds:.1f} commands/s, {sum(r['failed'] for r in results)} failed")
+    assert all(r["failed"] == 0 for r in results), [r["errors"] for r in results]
+    for ns, result in zip(namespaces, results):
+        history = run_cli("--store", store, "-n", ns, "history", "app:1", "-o", "json", env=env)
+        assert history.returncode == 0, history.stderr
+        assert len(json.loads(history.stdout)["items"]) == result["ok"] + 1  # every acknowledged move, once
+        records = raw_records(cluster.bootstrap, template.replace("{namespace}", ns))
+        versions = Counter((r.key, dict(r.headers)["imagetrail_originator_version"]) for r in records)
+        assert max(versions.values()) == 1
