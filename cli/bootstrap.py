@@ -29,3 +29,32 @@ def import_(s: Session, filename):
     result = s.writer.import_cluster(s.namespace, objects, source=filename, actor=s.actor,
                                      enforce_namespace=s.namespace_given)
     render.emit(render.object_lines(result), result, notices=render.skipped_notices(result))
+
+
+@click.command()
+@click.option("-f", "--filename", "filename", required=True,
+              help="The cluster's objects (oc get is,deploy -o yaml); - for stdin.")
+@click.option("-o", "--output", type=click.Choice(["json"]), help="json: the differences as one JSON document.")
+@pass_session
+def diff(s: Session, filename, output):
+    """Show what the cluster's objects have that imagetrail does not, and the reverse: exit 1 on drift.
+
+    Per object: each tag's image, each spec tag's source, container images, image triggers and
+    the paused state, as `kubectl diff` exits 0 when there is none and 1 when there is."""
+    import json
+    from dataclasses import asdict
+
+    from imagetrail.engine.service.drift import diff as find_drift
+
+    objects = read_documents(filename)
+    listed = {kind: [(o.namespace, o.name) for o in s.reader.list(kind, None)] for kind in ("imagestream", "deployment")}
+    differences = find_drift(s.app, s.namespace, objects, enforce_namespace=s.namespace_given, listed=listed)
+    if output == "json":
+        click.echo(json.dumps({"drift": bool(differences), "differences": [asdict(d) for d in differences]}, indent=2))
+    else:
+        for d in differences:
+            what = {"imagestream": "imagestream.image.openshift.io", "deployment": "deployment.apps"}[d.kind]
+            click.echo(f"{what}/{d.name} -n {d.namespace}: {d.field}: cluster {d.cluster or '<none>'}, "
+                       f"imagetrail {d.imagetrail or '<none>'}")
+    if differences:
+        raise SystemExit(1)

@@ -72,6 +72,8 @@ class LazyGroup(click.Group):
     "controller": ("imagetrail.cli.controller:controller",
                    "Re-import every tag with importPolicy.scheduled, on an interval."),
     "describe": ("imagetrail.cli.reads:describe", "Describe an image stream, as `oc describe is NAME` prints it."),
+    "diff": ("imagetrail.cli.bootstrap:diff",
+             "Show what the cluster's objects have that imagetrail does not, and the reverse: exit 1 on drift."),
     "doctor": ("imagetrail.cli.deployments:doctor",
                "Check why a Deployment does or does not follow its image stream tags."),
     "events": ("imagetrail.cli.events:events", "Read the event stream, for other tools."),
