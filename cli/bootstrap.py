@@ -7,6 +7,7 @@ import click
 
 from imagetrail.cli import render
 from imagetrail.cli.session import (Session, read_documents, pass_session)
+from imagetrail.engine.domain.errors import UsageError
 
 
 @click.command()
@@ -58,3 +59,40 @@ def diff(s: Session, filename, output):
                        f"imagetrail {d.imagetrail or '<none>'}")
     if differences:
         raise SystemExit(1)
+
+
+@click.command()
+@click.option("-f", "--filename", "filename", required=True,
+              help="A watch stream (oc get is,deploy -A -w --output-watch-events -o json); - for stdin.")
+@pass_session
+def watch(s: Session, filename):
+    """Record each change a cluster's watch stream shows, as the cluster made it; runs until the
+    stream ends.
+
+    One line per change on stdout. An ERROR event (410 Gone: list again) ends the command with
+    exit 1 after what came before it was recorded; re-feeding a stream writes nothing new."""
+    import sys
+
+    from imagetrail.engine.adapters.decoding import json_stream
+    from imagetrail.engine.domain import watch_events
+
+    source = "stdin" if filename == "-" else filename
+    try:
+        lines = sys.stdin if filename == "-" else open(filename, encoding="utf-8-sig")
+    except OSError as e:
+        raise UsageError(f"cannot read {filename}: {e.strerror}") from None
+    with lines:
+        for index, document in enumerate(json_stream(lines, source), 1):
+            event = watch_events.parse(document, f"{source}: document {index}")
+            if event.type == "BOOKMARK":
+                continue
+            if event.type == "ERROR":
+                raise UsageError(event.error())
+            if event.type == "DELETED":
+                click.echo(f"info: {event.kind.lower()}/{event.metadata.get('name')}: deleted on the cluster "
+                           "(deletions are not recorded yet)", err=True)
+                continue
+            seen = s.writer.observe(s.namespace, event, source=filename)
+            click.echo(f"{seen.kind.lower()}/{seen.name} -n {seen.namespace}: {seen.action} "
+                       f"({seen.type} at resourceVersion {seen.resource_version or '?'}, by {seen.actor})", nl=True)
+            sys.stdout.flush()

@@ -95,6 +95,9 @@ class LazyGroup(click.Group):
                "(or of TYPES): the contract for consumers."),
     "tag": ("imagetrail.cli.tags:tag",
             "Point DEST tags at SOURCE:  imagetrail tag SOURCE DEST [DEST…]  |  imagetrail tag -d DEST…"),
+    "watch": ("imagetrail.cli.bootstrap:watch",
+              "Record each change a cluster's watch stream shows, as the cluster made it; runs until the\n"
+              "    stream ends."),
     "verify": ("imagetrail.cli.history:verify",
                "Check the log's hash chain: ok with the count and head hash, or where and why it breaks."),
 }, context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
@@ -151,3 +152,31 @@ def _check_yaml_events(text: str, source: str) -> None:
             count(1)
         elif isinstance(event, yaml.AliasEvent):
             count(anchors.get(event.anchor, 1))
+
+
+def json_stream(lines: Iterable[str], source: str) -> Iterator[Any]:
+    """JSON documents as they arrive (`oc get -w -o json | imagetrail watch -f -` never ends): one a
+    line, or pretty-printed one after another. Each is yielded as soon as it is complete."""
+    decoder = json.JSONDecoder()
+    buffer, line_number = "", 0
+    for line in lines:
+        line_number += 1
+        buffer += line
+        while True:
+            text = buffer.lstrip()
+            if not text:
+                buffer = ""
+                break
+            if text[0] not in "{[":
+                raise UsageError(f"{source} is not a JSON stream: line {line_number} starts with {text[0]!r}")
+            _check_json_depth(text, source)
+            try:
+                value, end = decoder.raw_decode(text)
+            except json.JSONDecodeError as e:
+                if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
+                    break  # the document goes on in the next lines
+                raise UsageError(f"{source} is not valid JSON: {e.msg} near line {line_number}") from None
+            buffer = text[end:]
+            yield from (value if isinstance(value, list) else [value])
+    if buffer.strip():
+        raise UsageError(f"{source} ends in the middle of a JSON document (line {line_number})")

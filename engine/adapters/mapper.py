@@ -25,6 +25,8 @@ class PydanticMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         assert isinstance(domain_event, BaseModel)
         data = domain_event.model_dump(mode="json")
+        if not data.get("observed"):  # only a change seen on a cluster carries it: others stay as before
+            data.pop("observed", None)
         version = getattr(type(domain_event), "class_version", 1)
         if version > 1:
             data["class_version"] = version
@@ -52,4 +54,6 @@ class PydanticMapper(Mapper):
         while version < current:
             getattr(cls, f"upcast_v{version}_v{version + 1}")(data)
             version += 1
+        if "observed" in getattr(cls, "model_fields", {}):
+            data.setdefault("observed", "")  # absent: not observed (never the reading command's context)
         return cls.model_validate(data)

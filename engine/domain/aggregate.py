@@ -46,6 +46,9 @@ class DomainEvent(BaseModel):
     correlation_id: str = Field(default_factory=lambda: context.current().correlation_id)
     reason: str = Field(default_factory=lambda: context.current().reason)
     command: str = Field(default_factory=lambda: context.current().command)
+    # set when the event records a change seen on a cluster (imagetrail watch): which object at which
+    # resourceVersion, so an API audit record of the same change can name who made it
+    observed: str = Field(default_factory=lambda: context.current().observed)
 
     @staticmethod
     def create_timestamp() -> datetime:
@@ -53,6 +56,13 @@ class DomainEvent(BaseModel):
 
 
 S = TypeVar("S", bound=Model)
+
+
+def note_observed(event: DomainEvent, state: Any) -> None:
+    """An event recording a change seen on a cluster moves the state's `observed_version` to that
+    change's resourceVersion, so an older or repeated observation is known as such."""
+    if event.observed and hasattr(state, "observed_version"):
+        state.observed_version = event.observed.rpartition("@")[2]
 
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -99,6 +109,7 @@ class Aggregate(BaseAggregate[UUID], Generic[S]):
     class Event(DomainEvent, CanMutateAggregate[UUID]):
         def apply(self, aggregate: Any) -> None:
             self.evolve(aggregate.state)
+            note_observed(self, aggregate.state)
 
         def evolve(self, state: Any) -> None:
             raise NotImplementedError
@@ -109,6 +120,7 @@ class Aggregate(BaseAggregate[UUID], Generic[S]):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.state = self.initial_state()
+            note_observed(self, aggregate.state)
 
         def initial_state(self) -> Any:
             raise NotImplementedError

@@ -29,6 +29,7 @@ class CommandContext:
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     reason: str = ""
     command: str = ""  # what the user typed, e.g. "imagetrail tag quay.io/… keycloak:20"
+    observed: str = ""  # a change seen on a cluster: "<resource>/<namespace>/<name>@<resourceVersion>"
 
 
 _current: ContextVar[CommandContext | None] = ContextVar("imagetrail_command", default=None)
@@ -43,12 +44,13 @@ def current() -> CommandContext:
 
 
 @contextlib.contextmanager
-def command(actor: str | None = None, reason: str = "", description: str = "") -> Iterator[CommandContext]:
+def command(actor: str | None = None, reason: str = "", description: str = "",
+            observed: str = "") -> Iterator[CommandContext]:
     outer = _current.get()
     if outer is not None:  # nested commands share the outer command's identity
         yield outer
         return
-    ctx = CommandContext(actor=actor or default_actor(), reason=reason, command=description)
+    ctx = CommandContext(actor=actor or default_actor(), reason=reason, command=description, observed=observed)
     token = _current.set(ctx)
     try:
         yield ctx

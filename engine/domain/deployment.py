@@ -53,6 +53,7 @@ class DeploymentState(Model):
     namespace: str
     name: str
     created: datetime
+    observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     replicas: int = 1

@@ -44,6 +44,7 @@ class ImageStreamState(Model):
     namespace: str
     name: str
     created: datetime
+    observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
     repository: str  # status.dockerImageRepository (the integrated registry's repo)
     generation: int = 1
     lookup_local: bool = False

@@ -21,7 +21,7 @@ from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.watchers import StreamWatchers
 from imagetrail.engine.service.ports import Resolver, Store
-from imagetrail.engine.service import bootstrap, scheduled_imports, tags
+from imagetrail.engine.service import bootstrap, observe, scheduled_imports, tags
 from imagetrail.engine.service.unit_of_work import UnitOfWork
 from imagetrail.engine.service.warm_aggregates import WarmAggregates
 
@@ -89,4 +89,5 @@ class ImageTrail(Application):
     set_image_lookup = tags.set_image_lookup
     apply = bootstrap.apply
     import_cluster = bootstrap.import_cluster
+    observe = observe.observe
     reimport_scheduled = scheduled_imports.reimport_scheduled

@@ -53,24 +53,65 @@ def import_cluster(app: ImageTrail, namespace: str, documents: list[Any], *, sou
     result = ImportResult(skipped=dict(dump.skipped))
     with command(app, f"imagetrail import -f {source}", actor, reason, result=result) as (uow, _):
         for m in dump.streams:
-            stream = uow.get(ImageStream, m.namespace, m.name)
-            if stream is None:
-                stream = uow.add(ImageStream.from_cluster(
-                    m.namespace, m.name, repository=m.repository or app.repository_for(m.namespace, m.name),
-                    tags=m.tags,
-                    lookup_local=m.lookup_local, labels=m.labels, annotations=m.annotations,
-                    created=m.created, generation=m.generation))
-            else:
-                stream.adopt_lookup_policy(m.lookup_local)
-                for tag in m.tags:
-                    stream.adopt_spec_tag(tag, m.generation)
-            added = sum(stream.adopt_history(tag, history) for tag, history in sorted(m.history.items()))
-            result.objects.append(ObjectChange("imagestream", m.name,
-                                               "imported" if stream.pending_events else "unchanged",
-                                               spec_tags=len(m.tags), history_added=added))
+            result.objects.append(adopt_stream(app, uow, m))
         for m in dump.deployments:
             result.objects.append(_apply_deployment(app, uow, m, imported=True))
     return result
+
+
+def adopt_stream(app: ImageTrail, uow: UnitOfWork, m: manifests.ClusterImageStream) -> ObjectChange:
+    """A stream as the cluster has it: created with its history, or its new spec and history entries."""
+    stream = uow.get(ImageStream, m.namespace, m.name)
+    if stream is None:
+        stream = uow.add(ImageStream.from_cluster(
+            m.namespace, m.name, repository=m.repository or app.repository_for(m.namespace, m.name),
+            tags=m.tags,
+            lookup_local=m.lookup_local, labels=m.labels, annotations=m.annotations,
+            created=m.created, generation=m.generation))
+    else:
+        stream.adopt_lookup_policy(m.lookup_local)
+        for tag in m.tags:
+            stream.adopt_spec_tag(tag, m.generation)
+    added = sum(stream.adopt_history(tag, history) for tag, history in sorted(m.history.items()))
+    return ObjectChange("imagestream", m.name, "imported" if stream.pending_events else "unchanged",
+                        spec_tags=len(m.tags), history_added=added)
+
+
+def adopt_deployment(app: ImageTrail, uow: UnitOfWork, m: manifests.DeploymentManifest,
+                     command_line: str) -> ObjectChange:
+    """A Deployment as a cluster shows it now (a watch): its triggers and pause as it has them, and
+    its images as they run there, whoever set them. A new template on an unpaused Deployment is the
+    rollout the cluster's Deployment controller made; an image an automatic trigger resolves to is
+    the cluster's trigger controller's doing."""
+    deployment = uow.get(Deployment, m.namespace, m.name)
+    if deployment is None:
+        return _apply_deployment(app, uow, m, imported=True)
+    version = deployment.version
+    before = deployment.state.triggers()
+    deployment.set_triggers_annotation(m.annotations.get(TRIGGERS_ANNOTATION))
+    deployment.set_paused(m.paused)
+    current = deployment.state.template_images
+    changed = {c.name: c.image for c in m.init_containers + m.containers
+               if c.name in current and c.image != current[c.name]}
+    for container, image in changed.items():
+        deployment.set_images({container: image},
+                              _trigger_cause(uow, deployment, container, image) or Cause(kind="bootstrap"))
+    deployment.roll_out(command_line)
+    reindex_triggers(uow, deployment, before)
+    return ObjectChange("deployment", m.name, "configured" if deployment.version != version else "unchanged")
+
+
+def _trigger_cause(uow: UnitOfWork, deployment: Deployment, container: str, image: str) -> Cause | None:
+    """The automatic trigger that explains `image`: its tag resolves to it (the cluster's controller)."""
+    trigger = deployment.state.auto_trigger_for(container)
+    if trigger is None or trigger.source.kind != IMAGE_STREAM_TAG or ":" not in trigger.source.name:
+        return None
+    stream_name, tag = trigger.source.name.split(":", 1)
+    namespace = trigger.source.namespace or deployment.namespace
+    stream = uow.get(ImageStream, namespace, stream_name)
+    if not stream or stream.state.resolve(tag) != image:
+        return None
+    return Cause(kind="trigger", stream=f"{namespace}/{stream_name}", tag=tag)
 
 
 @retry_on_conflict

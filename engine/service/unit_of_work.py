@@ -144,17 +144,22 @@ class UnitOfWork:
 @contextlib.contextmanager
 def command(app: ImageTrail, description: str, actor: str | None = None, reason: str = "", *,
             result: R | None = None, plan: rollback_plan.PlanScope | None = None,
-            dry_run: bool = False) -> Iterator[tuple[UnitOfWork, R]]:
+            dry_run: bool = False, observed: str = "") -> Iterator[tuple[UnitOfWork, R]]:
     """One user command: its own actor and correlation id, one atomic save at the end.
 
     `result` (an `Outcome` when not given) receives the controllers' reactions. An exception
-    inside the block writes nothing.
+    inside the block writes nothing. `observed` names a change seen on a cluster: it is recorded
+    as the cluster made it, and imagetrail's controllers do not react to it (the cluster's own
+    controllers did, and their changes are observed in turn).
     """
-    with context.command(actor=actor, reason=reason, description=description):
+    with context.command(actor=actor, reason=reason, description=description, observed=observed):
         uow = UnitOfWork(app, warm=app.warm)
         result = Outcome() if result is None else result
         yield uow, result
-        commit(app, uow, result, description, plan=plan, dry_run=dry_run)
+        if observed:
+            save_all(app, uow)
+        else:
+            commit(app, uow, result, description, plan=plan, dry_run=dry_run)
         app.warm.put_back(uow.loaded.values())  # only after the save: a failed command keeps nothing
 
 
