@@ -88,10 +88,6 @@ def watch(s: Session, filename):
                 continue
             if event.type == "ERROR":
                 raise UsageError(event.error())
-            if event.type == "DELETED":
-                click.echo(f"info: {event.kind.lower()}/{event.metadata.get('name')}: deleted on the cluster "
-                           "(deletions are not recorded yet)", err=True)
-                continue
             seen = s.writer.observe(s.namespace, event, source=filename)
             click.echo(f"{seen.kind.lower()}/{seen.name} -n {seen.namespace}: {seen.action} "
                        f"({seen.type} at resourceVersion {seen.resource_version or '?'}, by {seen.actor})", nl=True)

@@ -32,8 +32,11 @@ class AsOf:
         if version is None:
             return None
         aggregate = AGGREGATES[kind]
-        return self.app.repository.get(aggregate.id_for(namespace, name), version=version, projector_func=project).state
+        state = self.app.repository.get(aggregate.id_for(namespace, name), version=version,
+                                        projector_func=project).state
+        return None if state.deleted else state
 
     def list(self, kind: str, namespace: str | None) -> list[Any]:
         """Every object of `kind` in `namespace` (None: in every namespace) as it was then."""
-        return [self.get(kind, ns, name) for ns, name in self.view.names_at(kind, namespace, self.position)]
+        states = (self.get(kind, ns, name) for ns, name in self.view.names_at(kind, namespace, self.position))
+        return [state for state in states if state is not None]

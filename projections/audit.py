@@ -60,6 +60,8 @@ KINDS = {
     "Deployment.Created": "deployment.created", "Deployment.ImagesChanged": "deployment.images-changed",
     "Deployment.RolledOut": "deployment.rolled-out", "Deployment.TriggersSet": "deployment.triggers-set",
     "Deployment.PauseSet": "deployment.pause-set",
+    "ImageStream.Deleted": "imagestream.deleted", "ImageStream.Recreated": "imagestream.created",
+    "Deployment.Deleted": "deployment.deleted", "Deployment.Recreated": "deployment.created",
 }
 # TagMoved.change → what happened to the tag
 TAG_CHANGE_KINDS = {
@@ -147,6 +149,10 @@ def _summary(event: Any, before: dict[str, Any], after: Any) -> tuple[str, str |
         return f"image lookup local={str(event.local).lower()}", None
     if isinstance(event, (ImageStream.Created, Deployment.Created)):
         return "created", None
+    if isinstance(event, (ImageStream.Deleted, Deployment.Deleted)):
+        return "deleted", None
+    if isinstance(event, (ImageStream.Recreated, Deployment.Recreated)):
+        return "created again after a deletion", None
     if isinstance(event, Deployment.ImagesChanged):
         return "; ".join(f"{c.container}={c.image} ({c.cause.describe()})" for c in event.changes), None
     if isinstance(event, Deployment.RolledOut):

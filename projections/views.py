@@ -84,6 +84,8 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
                 before = audit.prior(event, entry[1])
                 if isinstance(event, Aggregate.Created):
                     entry[1] = event.initial_state()
+                elif isinstance(event, Aggregate.Recreated):  # the deleted object's row is gone
+                    entry[1] = state_class.model_validate(event.state)
                 else:
                     event.evolve(entry[1])
                 entry[2] = event.originator_version
@@ -98,6 +100,11 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
         return state_class.model_validate_json(row["state"]) if row else None
 
     def _store(self, c: SQLiteCursor, object_id: UUID, kind: str, state: Any, version: int) -> None:
+        if state.deleted:  # its history stays in the audit tables; the current state has no such object
+            c.execute("DELETE FROM objects WHERE id = ?", (str(object_id),))
+            if kind == "imagestream":
+                c.execute("DELETE FROM tags WHERE namespace = ? AND stream = ?", (state.namespace, state.name))
+            return
         c.execute(
             "INSERT INTO objects (id, kind, namespace, name, version, state) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state",

@@ -58,6 +58,13 @@ class DomainEvent(BaseModel):
 S = TypeVar("S", bound=Model)
 
 
+def recreate(deleted: Any, new: Any) -> Any:
+    """`deleted` (an aggregate whose object was deleted) taking the place of `new`, a just-created
+    aggregate of the same id: its creation recorded as a Recreated event, the same aggregate after."""
+    deleted.trigger_event(type(deleted).Recreated, state=new.state.model_dump(mode="json"))
+    return deleted
+
+
 def note_observed(event: DomainEvent, state: Any) -> None:
     """An event recording a change seen on a cluster moves the state's `observed_version` to that
     change's resourceVersion, so an older or repeated observation is known as such."""
@@ -113,6 +120,23 @@ class Aggregate(BaseAggregate[UUID], Generic[S]):
 
         def evolve(self, state: Any) -> None:
             raise NotImplementedError
+
+    class Deleted(Event):
+        """The object was deleted (on a cluster). Its history stays; reads no longer find it."""
+
+        def evolve(self, state: Any) -> None:
+            state.deleted = True
+
+    class Recreated(Event):
+        """An object of a deleted one's name was created again: the state starts over, the
+        history before it stays (ids are derived from names, so it is the same aggregate)."""
+
+        state: dict[str, Any]
+
+        def evolve(self, state: Any) -> None:
+            fresh = type(state).model_validate(self.state)
+            for name in type(state).model_fields:
+                setattr(state, name, getattr(fresh, name))
 
     class Created(Event, CanInitAggregate[UUID]):
         originator_topic: str

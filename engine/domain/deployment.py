@@ -54,6 +54,7 @@ class DeploymentState(Model):
     name: str
     created: datetime
     observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
+    deleted: bool = False  # deleted on the cluster (watch): kept for history, not found by reads
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     replicas: int = 1
@@ -158,6 +159,12 @@ class Deployment(Aggregate[DeploymentState]):
     @staticmethod
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("deployment", namespace, name)
+
+    class Deleted(Aggregate.Deleted):
+        pass
+
+    class Recreated(Aggregate.Recreated):
+        pass
 
     class Created(Aggregate.Created):
         namespace: str

@@ -45,6 +45,7 @@ class ImageStreamState(Model):
     name: str
     created: datetime
     observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
+    deleted: bool = False  # deleted on the cluster (watch): kept for history, not found by reads
     repository: str  # status.dockerImageRepository (the integrated registry's repo)
     generation: int = 1
     lookup_local: bool = False
@@ -152,6 +153,12 @@ class ImageStream(Aggregate[ImageStreamState]):
     @staticmethod
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("imagestream", namespace, name)
+
+    class Deleted(Aggregate.Deleted):
+        pass
+
+    class Recreated(Aggregate.Recreated):
+        pass
 
     class Created(Aggregate.Created):
         namespace: str

@@ -14,6 +14,7 @@ from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
 from imagetrail.engine.domain.watch_events import WatchEvent
 from imagetrail.engine.service.bootstrap import adopt_deployment, adopt_stream
+from imagetrail.engine.service.tag_processing import unindex_triggers
 from imagetrail.engine.service.unit_of_work import command, retry_on_conflict
 
 if TYPE_CHECKING:
@@ -29,14 +30,15 @@ class Observed:
     namespace: str
     name: str
     resource_version: str
-    action: Literal["recorded", "unchanged", "skipped"]
+    action: Literal["recorded", "unchanged", "skipped"]  # skipped: a kind, or a deletion, imagetrail never knew
     actor: str                 # a field manager (the tool that wrote it), or unknown until an audit log says
 
 
 @retry_on_conflict
 def observe(app: ImageTrail, namespace: str, event: WatchEvent, *, source: str) -> Observed:
-    """Record one ADDED, MODIFIED (or bare) object; other kinds are skipped. A re-sent object
-    (a restarted watch lists everything again) writes nothing."""
+    """Record one ADDED, MODIFIED (or bare) object, or a DELETED one; other kinds are skipped. A
+    re-sent object (a restarted watch lists everything again), or one older than what was
+    recorded, writes nothing. An object deleted and created again keeps its history."""
     dump = manifests.for_import([event.object], namespace, enforce_namespace=False)
     manager = event.field_manager()
     actor = f"{manager} (field manager)" if manager else UNKNOWN_ACTOR
@@ -49,6 +51,18 @@ def observe(app: ImageTrail, namespace: str, event: WatchEvent, *, source: str) 
     with command(app, description, actor, reason, observed=event.observed(namespace)) as (uow, _):
         kind = ImageStream if dump.streams else Deployment
         known = uow.get(kind, ns, name)
+        if event.type == "DELETED":
+            gone = known is None and kind.id_for(ns, name) in uow.deleted  # deleted already
+            if known is None or not _newer(event.resource_version, known.state.observed_version):
+                return Observed(event.type, event.kind, ns, name, event.resource_version,
+                                "unchanged" if gone or known else "skipped", actor)
+            if isinstance(known, Deployment):
+                unindex_triggers(uow, known)
+            uow.delete(known)
+            return Observed(event.type, event.kind, ns, name, event.resource_version, "recorded", actor)
+        if known is None and kind.id_for(ns, name) in uow.deleted and \
+                not _newer(event.resource_version, uow.deleted[kind.id_for(ns, name)].state.observed_version):
+            return Observed(event.type, event.kind, ns, name, event.resource_version, "unchanged", actor)
         if known and not _newer(event.resource_version, known.state.observed_version):
             # re-fed, or older than what was recorded: a stream replayed from its start writes nothing
             return Observed(event.type, event.kind, ns, name, event.resource_version, "unchanged", actor)

@@ -111,6 +111,15 @@ def reindex_triggers(uow: UnitOfWork, deployment: Deployment, before: list[Image
             watchers.unwatch(key)
 
 
+def unindex_triggers(uow: UnitOfWork, deployment: Deployment) -> None:
+    """A deleted Deployment watches nothing any more."""
+    key = f"{deployment.namespace}/{deployment.name}"
+    for ns, stream in sorted(_watched(deployment, deployment.state.triggers())):
+        watchers = uow.get(StreamWatchers, ns, stream)
+        if watchers:
+            watchers.unwatch(key)
+
+
 def _watched(deployment: Deployment, triggers: list[ImageTrigger]) -> set[tuple[str, str]]:
     return {(t.source.namespace or deployment.namespace, t.source.name.split(":", 1)[0])
             for t in triggers if ":" in t.source.name}

@@ -20,7 +20,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from imagetrail.engine.domain import context, rollback_plan
-from imagetrail.engine.domain.aggregate import project
+from imagetrail.engine.domain.aggregate import project, recreate
 from imagetrail.engine.domain.deployment import Cause, Deployment
 from imagetrail.engine.domain.errors import Conflict, Invalid
 from imagetrail.engine.domain.imagestream import ImageStream
@@ -110,6 +110,7 @@ class UnitOfWork:
         self.warm = warm  # a command's unit of work takes what the process saved before, and puts it back
         self.loaded: dict[UUID, Any] = {}
         self.missing: set[UUID] = set()
+        self.deleted: dict[UUID, Any] = {}  # objects deleted on a cluster: read as missing, re-created in place
 
     def get(self, cls: type[A], namespace: str, name: str) -> A | None:
         agg_id = cls.id_for(namespace, name)
@@ -126,13 +127,25 @@ class UnitOfWork:
             except AggregateNotFoundError:
                 self.missing.add(agg_id)
                 return None
+        if getattr(agg.state, "deleted", False):
+            self.deleted[agg_id] = agg
+            self.missing.add(agg_id)
+            return None
         self.loaded[agg_id] = agg
         return agg
 
     def add(self, agg: Any) -> Any:
+        """A new aggregate; in place of a deleted one of the same id, that one, re-created."""
+        if agg.id in self.deleted:
+            agg = recreate(self.deleted.pop(agg.id), agg)
         self.missing.discard(agg.id)
         self.loaded[agg.id] = agg
         return agg
+
+    def delete(self, agg: Any) -> None:
+        """Record the object's deletion; it reads as missing from now on."""
+        agg.trigger_event(type(agg).Deleted)
+        self.loaded[agg.id] = agg
 
     def of_type(self, cls: type[A]) -> list[A]:
         return [a for a in self.loaded.values() if isinstance(a, cls)]

@@ -143,3 +143,32 @@ def test_a_piped_watch_records_each_change_as_it_arrives(imagetrail, store_url):
         watcher.stdin.close()
         watcher.wait(timeout=30)
     assert watcher.returncode == 0
+
+
+def test_a_deletion_is_recorded_and_a_new_object_of_that_name_continues_its_history(imagetrail, tmp_path):
+    stream, deployment = objects()
+    imagetrail(f"-n test watch -f {stream_file(tmp_path, ('ADDED', stream), ('ADDED', deployment), name='a.json')}")
+    gone_stream = {**stream, "metadata": {**stream["metadata"], "resourceVersion": "800"}}
+    gone_deployment = {**deployment, "metadata": {**deployment["metadata"], "resourceVersion": "801"}}
+    deleted = stream_file(tmp_path, ("DELETED", gone_deployment), ("DELETED", gone_stream), name="d.json")
+    out = imagetrail(f"-n test watch -f {deleted}").out.splitlines()
+    assert [line.split(": ")[1].split()[0] for line in out] == ["recorded", "recorded"]
+    assert imagetrail("-n test get is").err == "No resources found in test namespace.\n"
+    assert imagetrail.fails("-n test get deploy ruby-deploy").err.startswith("error: ")
+    kinds = [e["kind"] for e in imagetrail("-n test log -o json").json()["items"][:2]]
+    assert kinds == ["imagestream.deleted", "deployment.deleted"]
+    # as it was before: still there
+    before = imagetrail("-n test log -o json").json()["items"][2]["position"]
+    assert imagetrail(f"-n test get is --at {before} -o name").out == "imagestream.image.openshift.io/ruby-deploy\n"
+    count = imagetrail.event_count()
+    assert all("unchanged" in line for line in imagetrail(f"-n test watch -f {deleted}").out.splitlines())
+    assert imagetrail.event_count() == count
+    # created again on the cluster: the same name, a new object, the old history kept
+    again = {**stream, "metadata": {**stream["metadata"], "resourceVersion": "900"}}
+    imagetrail(f"-n test watch -f {stream_file(tmp_path, ('ADDED', again), name='again.json')}")
+    assert imagetrail("-n test get is -o name").out == "imagestream.image.openshift.io/ruby-deploy\n"
+    kinds = [e["kind"] for e in imagetrail("-n test log --stream ruby-deploy -o json").json()["items"]]
+    assert kinds[:2] == ["tag.bootstrap", "imagestream.created"] and "imagestream.deleted" in kinds
+    # a tag move on the cluster no longer reaches the deleted Deployment's trigger index
+    imagetrail(f"-n test tag {REPO}@{NEW} ruby-deploy:latest")
+    assert imagetrail.fails("-n test get deploy ruby-deploy").code == 1
