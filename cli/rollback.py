@@ -27,13 +27,17 @@ from imagetrail.engine.domain.references import one_line, quote
 @click.option("--restore-spec", is_flag=True,
               help="Restore the tag's spec as it was (e.g. the alias), not the digest; it resolves anew.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Also run it on the cluster with the oc (or kubectl) on PATH, after checking the cluster is "
+                   "where imagetrail thinks it is; every command run is recorded.")
 @click.option("--reason", default="", help="Why: recorded on the events, shown by history and log.")
 @click.option("-o", "--output", type=click.Choice(["json", "oc", "patch"]),
               help="json: the plan as one JSON document (tags, scheduled imports, each Deployment's fate); "
                    "oc: the oc commands that apply it to a cluster, one a line; patch: the same as "
                    "kubectl patch commands.")
 @click.pass_obj
-def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, restore_spec, dry_run, reason, output):
+def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, restore_spec, dry_run, apply_, reason,
+             output):
     """Move IS:TAG (or --all tags of the namespace) back to an image it had before, by new
     events: history is never rewritten.
 
@@ -72,6 +76,8 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
     want = Target(s.namespace, stream, tag, all_tags=all_tags, position=position, steps=steps, revision=to_revision,
                   restore_spec=restore_spec)
     service = service or Rollback(s.app, s.history)  # the projections' history, wired in here
+    if apply_:
+        return _apply(s, want, target, reason, dry_run, restore_spec, output)
     result = (service.plan if dry_run else service.execute)(want, actor=s.actor, reason=reason)
     if restore_spec:
         return _print_restored_spec(target, result, output)
@@ -99,6 +105,25 @@ def rollback(s, target, to_position, to_time, steps, to_revision, all_tags, rest
             click.echo("(dry run: nothing was written)")
     for skipped in result.not_applied:
         click.echo(not_applied_warning(skipped), err=True)
+
+
+def _apply(s, want, target, reason, dry_run, restore_spec, output) -> None:
+    """rollback --apply: the plan, run on the cluster after a drift check, then recorded."""
+    from imagetrail.engine.adapters.cluster_cli import ClusterCli
+    from imagetrail.engine.service.cluster_apply import apply_rollback
+
+    if dry_run or restore_spec or output:
+        raise UsageError("--apply runs the rollback on the cluster: it takes no --dry-run, --restore-spec or -o "
+                         "(use --dry-run -o oc to see the commands)")
+    done = apply_rollback(s.writer, s.history, want, ClusterCli.found(), actor=s.actor, reason=reason)
+    click.echo(f"Plan for {target or f'every tag of {s.namespace}'} → position {done.plan.position}:")
+    for line in plan_lines(done.plan.plan):
+        click.echo(f"  {line}")
+    for applied in done.applied:
+        click.echo(f"Ran on the cluster as {done.cluster_user}: {applied.command}")
+    for move in done.recorded.moves if done.recorded else []:
+        if move.moved:
+            click.echo(f"Tag {move.stream}:{move.tag} rolled back to {move.pull_spec} (position {move.position}).")
 
 
 def _specs(s, plan) -> dict:

@@ -60,6 +60,7 @@ KINDS = {
     "Deployment.Created": "deployment.created", "Deployment.ImagesChanged": "deployment.images-changed",
     "Deployment.RolledOut": "deployment.rolled-out", "Deployment.TriggersSet": "deployment.triggers-set",
     "Deployment.PauseSet": "deployment.pause-set",
+    "ImageStream.AppliedToCluster": "imagestream.applied-to-cluster",
     "ImageStream.Deleted": "imagestream.deleted", "ImageStream.Recreated": "imagestream.created",
     "Deployment.Deleted": "deployment.deleted", "Deployment.Recreated": "deployment.created",
 }
@@ -149,6 +150,8 @@ def _summary(event: Any, before: dict[str, Any], after: Any) -> tuple[str, str |
         return f"image lookup local={str(event.local).lower()}", None
     if isinstance(event, (ImageStream.Created, Deployment.Created)):
         return "created", None
+    if isinstance(event, ImageStream.AppliedToCluster):
+        return f"ran on the cluster as {event.cluster_user}: {event.cluster_command} (exit {event.exit_code})", None
     if isinstance(event, (ImageStream.Deleted, Deployment.Deleted)):
         return "deleted", None
     if isinstance(event, (ImageStream.Recreated, Deployment.Recreated)):

@@ -34,11 +34,14 @@ class ClusterChange:
     def oc_line(self) -> str:
         return shlex.join(self.oc)
 
-    def patch_line(self) -> str:
+    def patch_argv(self) -> list[str]:
         # strategic, not a JSON merge patch: spec.tags merge by name there, a merge patch would
         # replace the whole list (openshift/api image/v1 types: patchMergeKey "name")
-        return shlex.join(["kubectl", "patch", self.kind, self.name, "-n", self.namespace, "--type", "strategic",
-                           "-p", json.dumps(self.patch, separators=(",", ":"), sort_keys=True)])
+        return ["kubectl", "patch", self.kind, self.name, "-n", self.namespace, "--type", "strategic",
+                "-p", json.dumps(self.patch, separators=(",", ":"), sort_keys=True)]
+
+    def patch_line(self) -> str:
+        return shlex.join(self.patch_argv())
 
 
 def for_rollback(plan: RollbackPlan | None, specs: Mapping[Key, TagReference | None]) -> list[ClusterChange]:

@@ -238,6 +238,18 @@ class ImageStream(Aggregate[ImageStreamState]):
             state.status_tags.pop(self.tag, None)
             state.generation = self.generation
 
+    class AppliedToCluster(Aggregate.Event):
+        """A command imagetrail ran on a real cluster for this stream (rollback --apply), and how it
+        ended there. The cluster's own change arrives through a watch, as an observation."""
+
+        cluster_command: str
+        exit_code: int
+        output: str
+        cluster_user: str      # who the cluster says we are (oc whoami)
+
+        def evolve(self, state: ImageStreamState) -> None:
+            pass  # the stream changes when the cluster's change is seen, not when it is asked for
+
     # -- commands ---------------------------------------------------------------------
 
     @classmethod
@@ -333,6 +345,10 @@ class ImageStream(Aggregate[ImageStreamState]):
             return False
         self.trigger_event(self.LookupPolicySet, local=local, generation=generation or self.state.generation + 1)
         return True
+
+    def applied_to_cluster(self, cluster_command: str, exit_code: int, output: str, cluster_user: str) -> None:
+        self.trigger_event(self.AppliedToCluster, cluster_command=cluster_command, exit_code=exit_code,
+                           output=output, cluster_user=cluster_user)
 
     def delete_tag(self, tag: str) -> None:
         if tag not in self.state.spec_tags and tag not in self.state.status_tags:

@@ -81,3 +81,20 @@ class HistoryReader(Protocol):
     def spec_at(self, namespace: str, stream: str, tag: str, position: int) -> tuple[TagReference | None, int]:
         """The tag's spec as it was at `position`, and the position that state is read at (the end
         of the command that wrote `position`: no reader ever saw the middle of a command)."""
+
+
+class Cluster(Protocol):
+    """A real cluster, reached through its command-line client (oc, or kubectl): read an object,
+    run a command, and say who the client acts as there."""
+
+    @property
+    def client(self) -> str:
+        """"oc" or "kubectl": which form of a change it runs."""
+
+    def get(self, resource: str, namespace: str, name: str) -> dict | None:
+        """The object as the cluster has it now (`get -o json`); None when it does not exist."""
+
+    def run(self, argv: list[str]) -> tuple[int, str]:
+        """Run one command; its exit code and its output (stdout and stderr)."""
+
+    def whoami(self) -> str: ...
