@@ -21,15 +21,34 @@ def apply(s: Session, filename):
 
 
 @click.command("import")
-@click.option("-f", "--filename", "filename", required=True,
+@click.option("-f", "--filename", "filename",
               help="What oc get is|deploy -o yaml|json printed (kind: List too); - for stdin.")
+@click.option("--audit-log", "audit_log", metavar="FILE",
+              help="Kubernetes API audit events (audit.k8s.io/v1, one JSON object a line); - for stdin.")
 @pass_session
-def import_(s: Session, filename):
+def import_(s: Session, filename, audit_log):
     """Record a cluster's existing ImageStreams (spec and whole history) and Deployments."""
+    if (filename is None) == (audit_log is None):
+        raise UsageError("give -f FILE (the cluster's objects) or --audit-log FILE (its API audit events)")
+    if audit_log is not None:
+        return _import_audit_log(s, audit_log)
     objects = read_documents(filename)
     result = s.writer.import_cluster(s.namespace, objects, source=filename, actor=s.actor,
                                      enforce_namespace=s.namespace_given)
     render.emit(render.object_lines(result), result, notices=render.skipped_notices(result))
+
+
+def _import_audit_log(s: Session, audit_log: str) -> None:
+    """Who changed the cluster's image streams and Deployments, from its API audit log."""
+    from imagetrail.engine.service.cluster_audit import import_audit_log
+
+    result = import_audit_log(s.writer, read_documents(audit_log), source=audit_log)
+    click.echo(f"{result.read} audit records: {result.relevant} completed writes of image streams and Deployments; "
+               f"{result.attributed} attributed, {result.recorded} objects recorded from responses, "
+               f"{result.already} read before")
+    for name in sorted(set(result.unknown)):
+        click.echo(f"info: {name} is not known to imagetrail and the record holds no object: run watch or "
+                   "import -f first", err=True)
 
 
 @click.command()

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 
-from imagetrail.engine.domain.aggregate import Aggregate
+from imagetrail.engine.domain.aggregate import Aggregate, ObjectRecreated
 from imagetrail.engine.adapters.sqlite import SchemaOnce, open_datastore
 from imagetrail.engine.domain.deployment import Deployment, DeploymentState
 from imagetrail.engine.domain.imagestream import ImageStream, ImageStreamState
@@ -84,7 +84,7 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
                 before = audit.prior(event, entry[1])
                 if isinstance(event, Aggregate.Created):
                     entry[1] = event.initial_state()
-                elif isinstance(event, Aggregate.Recreated):  # the deleted object's row is gone
+                elif isinstance(event, ObjectRecreated):  # the deleted object's row is gone
                     entry[1] = state_class.model_validate(event.state)
                 else:
                     event.evolve(entry[1])
@@ -127,7 +127,8 @@ class CurrentStateView(SchemaOnce, SQLiteTrackingRecorder):
             self._clear(c)
 
     def _clear(self, c: SQLiteCursor) -> None:
-        for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions"):
+        for table in ("objects", "tags", "audit_events", "tag_changes", "image_changes", "object_versions",
+                      "observed_changes", "attributions"):
             c.execute(f"DELETE FROM {table}")
         c.execute("DELETE FROM tracking WHERE application_name != ?", (self.table_migration_identifier,))
 
@@ -253,7 +254,7 @@ def _state_class(kind: str) -> type:
 
 # Bump when the view's tables or what they hold change: an older view is emptied and
 # rebuilt from the log on its next catch-up, instead of answering with gaps.
-VIEW_SCHEMA = 3
+VIEW_SCHEMA = 4  # 4: observed changes and their attributions (watch, API audit)
 
 
 def open_view(path: str, source: str | None = None) -> CurrentStateView:

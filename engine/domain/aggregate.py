@@ -121,23 +121,6 @@ class Aggregate(BaseAggregate[UUID], Generic[S]):
         def evolve(self, state: Any) -> None:
             raise NotImplementedError
 
-    class Deleted(Event):
-        """The object was deleted (on a cluster). Its history stays; reads no longer find it."""
-
-        def evolve(self, state: Any) -> None:
-            state.deleted = True
-
-    class Recreated(Event):
-        """An object of a deleted one's name was created again: the state starts over, the
-        history before it stays (ids are derived from names, so it is the same aggregate)."""
-
-        state: dict[str, Any]
-
-        def evolve(self, state: Any) -> None:
-            fresh = type(state).model_validate(self.state)
-            for name in type(state).model_fields:
-                setattr(state, name, getattr(fresh, name))
-
     class Created(Event, CanInitAggregate[UUID]):
         originator_topic: str
         state_class: ClassVar[type[Model]]
@@ -151,3 +134,41 @@ class Aggregate(BaseAggregate[UUID], Generic[S]):
 
         def evolve(self, state: Any) -> None:  # a created event has nothing to evolve
             raise TypeError("Created events start a state, they do not evolve one")
+
+
+# Events every kept object (an image stream, a Deployment) has, each aggregate subclassing them by
+# name (ImageStream.Deleted, …): module level, so aggregates without them (the trigger index) do
+# not get them from eventsourcing's per-class copies of inherited event classes.
+class ObjectDeleted(Aggregate.Event):
+    """The object was deleted (on a cluster). Its history stays; reads no longer find it."""
+
+    def evolve(self, state: Any) -> None:
+        state.deleted = True
+
+
+class ObjectRecreated(Aggregate.Event):
+    """An object of a deleted one's name was created again: the state starts over, the
+    history before it stays (ids are derived from names, so it is the same aggregate)."""
+
+    state: dict[str, Any]
+
+    def evolve(self, state: Any) -> None:
+        fresh = type(state).model_validate(self.state)
+        for name in type(state).model_fields:
+            setattr(state, name, getattr(fresh, name))
+
+class ChangeAttributed(Aggregate.Event):
+    """Who made a change seen on a cluster, from the API server's audit log: the user (and the
+    user impersonated), the verb, the request's resource, when, and the audit id. It names the
+    change by its resourceVersion when the audit record gives one."""
+
+    resource_version: str   # "" at Metadata or Request level: the record names no version
+    user: str
+    verb: str
+    resource: str
+    intent: str             # what the user typed, when the request shows it (oc tag, oc import-image)
+    audit_id: str
+    at: str                 # stageTimestamp
+
+    def evolve(self, state: Any) -> None:
+        state.attributed_until = max(state.attributed_until, self.at)

@@ -14,7 +14,8 @@ from uuid import UUID
 
 from pydantic import Field, PrivateAttr
 
-from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id
+from imagetrail.engine.domain.aggregate import (Aggregate, ChangeAttributed, Model, ObjectDeleted,
+                                                ObjectRecreated, aggregate_id)
 from imagetrail.engine.domain.references import quote
 from imagetrail.engine.domain.errors import ImagetrailError, Invalid, NotFound, TriggerGovernsContainer
 from imagetrail.engine.domain.model import Container, Revision
@@ -55,6 +56,7 @@ class DeploymentState(Model):
     created: datetime
     observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
     deleted: bool = False  # deleted on the cluster (watch): kept for history, not found by reads
+    attributed_until: str = ""  # the stageTimestamp of the last API audit record read for it
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     replicas: int = 1
@@ -160,10 +162,13 @@ class Deployment(Aggregate[DeploymentState]):
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("deployment", namespace, name)
 
-    class Deleted(Aggregate.Deleted):
+    class Deleted(ObjectDeleted):
         pass
 
-    class Recreated(Aggregate.Recreated):
+    class Attributed(ChangeAttributed):
+        pass
+
+    class Recreated(ObjectRecreated):
         pass
 
     class Created(Aggregate.Created):

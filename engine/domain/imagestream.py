@@ -11,7 +11,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from imagetrail.engine.domain.aggregate import Aggregate, Model, aggregate_id, utcnow
+from imagetrail.engine.domain.aggregate import (Aggregate, ChangeAttributed, Model, ObjectDeleted,
+                                                ObjectRecreated, aggregate_id, utcnow)
 from imagetrail.engine.domain.errors import Conflict, NotFound
 from imagetrail.engine.domain.parsing import timestamp
 from imagetrail.engine.domain.references import quote
@@ -46,6 +47,7 @@ class ImageStreamState(Model):
     created: datetime
     observed_version: str = ""  # the cluster's resourceVersion of the last change observed (watch)
     deleted: bool = False  # deleted on the cluster (watch): kept for history, not found by reads
+    attributed_until: str = ""  # the stageTimestamp of the last API audit record read for it
     repository: str  # status.dockerImageRepository (the integrated registry's repo)
     generation: int = 1
     lookup_local: bool = False
@@ -154,10 +156,13 @@ class ImageStream(Aggregate[ImageStreamState]):
     def id_for(namespace: str, name: str) -> UUID:
         return aggregate_id("imagestream", namespace, name)
 
-    class Deleted(Aggregate.Deleted):
+    class Deleted(ObjectDeleted):
         pass
 
-    class Recreated(Aggregate.Recreated):
+    class Attributed(ChangeAttributed):
+        pass
+
+    class Recreated(ObjectRecreated):
         pass
 
     class Created(Aggregate.Created):

@@ -35,19 +35,20 @@ class Observed:
 
 
 @retry_on_conflict
-def observe(app: ImageTrail, namespace: str, event: WatchEvent, *, source: str) -> Observed:
+def observe(app: ImageTrail, namespace: str, event: WatchEvent, *, source: str, actor: str | None = None,
+            reason: str | None = None, description: str | None = None) -> Observed:
     """Record one ADDED, MODIFIED (or bare) object, or a DELETED one; other kinds are skipped. A
     re-sent object (a restarted watch lists everything again), or one older than what was
     recorded, writes nothing. An object deleted and created again keeps its history."""
     dump = manifests.for_import([event.object], namespace, enforce_namespace=False)
     manager = event.field_manager()
-    actor = f"{manager} (field manager)" if manager else UNKNOWN_ACTOR
+    actor = actor or (f"{manager} (field manager)" if manager else UNKNOWN_ACTOR)
     metadata = event.metadata
     ns, name = metadata.get("namespace") or namespace, str(metadata.get("name") or "")
     if not dump.streams and not dump.deployments:
         return Observed(event.type, event.kind, ns, name, event.resource_version, "skipped", actor)
-    reason = f"observed on the cluster: {event.type} at resourceVersion {event.resource_version or '?'}"
-    description = f"imagetrail watch -f {source}"
+    reason = reason or f"observed on the cluster: {event.type} at resourceVersion {event.resource_version or '?'}"
+    description = description or f"imagetrail watch -f {source}"
     with command(app, description, actor, reason, observed=event.observed(namespace)) as (uow, _):
         kind = ImageStream if dump.streams else Deployment
         known = uow.get(kind, ns, name)

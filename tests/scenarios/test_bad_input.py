@@ -149,7 +149,7 @@ NAMED = [
     ("log --deployment Bad_Name", 'invalid deployment name "Bad_Name"'),
     # kubectl's words for an empty template; event types named like `schema` names them
     ("get is keycloak -o jsonpath=", "template format specified but no template given"),
-    ("events tail --type Nope", 'unknown event type "Nope"; known: dev.imagetrail.Deployment.Created'),
+    ("events tail --type Nope", 'unknown event type "Nope"; known: dev.imagetrail.Deployment.Attributed, dev.imagetrail.Deployment.Created'),
     # one prefix, whatever the message brought along
     ("set image deployment/mykeycloak nope=x:1", 'unable to find container named "nope"'),
 ]
