@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from table import Figure, Scale, render  # noqa: E402
 
-MODULES = ("bench_startup", "bench_writes", "bench_scale", "bench_kafka")
+MODULES = ("bench_startup", "bench_writes", "bench_scale", "bench_kafka", "bench_watch")
 
 
 def collect(scale: Scale) -> tuple[list[Figure], list[str]]:

@@ -172,3 +172,35 @@ def test_a_deletion_is_recorded_and_a_new_object_of_that_name_continues_its_hist
     # a tag move on the cluster no longer reaches the deleted Deployment's trigger index
     imagetrail(f"-n test tag {REPO}@{NEW} ruby-deploy:latest")
     assert imagetrail.fails("-n test get deploy ruby-deploy").code == 1
+
+
+def test_hundreds_of_changes_with_restarts_give_the_history_a_reader_expects(imagetrail, tmp_path):
+    """300 tag moves seen on the cluster, each followed by the rollout it caused; the watch restarts
+    every 100 changes (listing everything again). Then the same stream again: nothing new."""
+    stream, deployment = objects()
+    lines, moves = [("ADDED", stream), ("ADDED", deployment)], 300
+    version = 1000
+    for i in range(1, moves + 1):
+        digest = f"sha256:{i:064x}"
+        stream = copy.deepcopy(stream)
+        version += 1
+        stream["metadata"]["resourceVersion"] = str(version)
+        stream["status"]["tags"][0]["items"].insert(0, {"created": f"2026-12-01T10:{i // 60:02d}:{i % 60:02d}Z",
+                                                        "generation": i + 1, "dockerImageReference": f"{REPO}@{digest}",
+                                                        "image": digest})
+        deployment = copy.deepcopy(deployment)
+        version += 1
+        deployment["metadata"]["resourceVersion"] = str(version)
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"] = f"{REPO}@{digest}"
+        lines += [("MODIFIED", stream), ("MODIFIED", deployment)]
+        if i % 100 == 0:
+            lines += [("ADDED", stream), ("ADDED", deployment)]  # a restarted watch lists everything again
+    path = stream_file(tmp_path, *lines, name="long.json")
+    imagetrail(f"-n test watch -f {path}")
+    history = imagetrail("-n test history ruby-deploy:latest -o json").json()["items"]
+    assert len(history) == moves + 1 and history[0]["to"]["image"] == f"sha256:{moves:064x}"
+    rollouts = imagetrail("-n test history deployment/ruby-deploy -o json").json()["items"]
+    assert len(rollouts) == moves and {r["cause"]["kind"] for r in rollouts} == {"trigger"}
+    count = imagetrail.event_count()
+    imagetrail(f"-n test watch -f {path}")
+    assert imagetrail.event_count() == count
