@@ -130,6 +130,7 @@ class KafkaLog:
         try:
             return fn(*args, **kwargs)
         except unreachable_errors() as e:
+            self._refresh_metadata()
             raise self.unavailable(what, e) from None
         except _kafka().errors.KafkaError as e:
             refused = diagnosis.authorization_problem(self.settings, getattr(e, "errno", None),
@@ -260,6 +261,16 @@ class KafkaLog:
             return made
         return client
 
+    def _refresh_metadata(self) -> None:
+        """Have the long-lived consumers fetch new metadata before the next operation. kafka-python
+        3.0 retries a list offsets answered NOT_LEADER_OR_FOLLOWER against the leader it has cached,
+        without asking for new metadata (the Java client's KAFKA-9535), until the call times out; and
+        once the old leader is back as a follower nothing else refreshes it for metadata_max_age_ms
+        (5 min): every later command of the process failed the same way after a rolling restart."""
+        for role, client in (("consumer", self._consumer), ("uncommitted", self._uncommitted)):
+            if client is not None:
+                error_of(self._clusters[role].request_update)  # flags it; the client's IO thread refreshes
+
     def consumer(self):
         if self._consumer is None:
             kafka = _kafka()
@@ -311,12 +322,16 @@ class KafkaLog:
         return producer
 
     def _drop_producer(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:  # a fenced or broken producer may fail to close cleanly
-                pass
-            self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            # Stop its sender thread first, sending nothing more (whatever it had pending, the log
+            # decides): kafka-python's close() flushes before it stops the thread, and raises when a
+            # batch cannot be delivered (its leader down), so the thread lived on, retried the batch
+            # and bumped the producer's epoch, fencing this writer's next producer.
+            sender = getattr(producer, "_sender", None)
+            if sender is not None:
+                error_of(sender.force_close)
+            error_of(lambda: producer.close(timeout=1))  # a fenced or broken producer may fail to close
 
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """Append one batch atomically, or raise IntegrityError when a (id, version) is taken."""
