@@ -130,7 +130,6 @@ class KafkaLog:
         try:
             return fn(*args, **kwargs)
         except unreachable_errors() as e:
-            self._refresh_metadata()
             raise self.unavailable(what, e) from None
         except _kafka().errors.KafkaError as e:
             refused = diagnosis.authorization_problem(self.settings, getattr(e, "errno", None),
@@ -249,6 +248,13 @@ class KafkaLog:
         from kafka.net.compat import KafkaNetClient
 
         def client(**config):
+            if role != "producer":
+                # kafka-python 3.0 retries a list offsets answered NOT_LEADER_OR_FOLLOWER on the leader it
+                # has cached without asking for new metadata (the Java client's KAFKA-9535) and refreshes
+                # it only every metadata_max_age_ms (5 min): after a rolling restart a process's consumers
+                # asked a follower until each call timed out. Fresh within a quarter of a call's bound, a
+                # call finds the new leader. (The producer's sender refreshes on NOT_LEADER itself.)
+                config = {**config, "metadata_max_age_ms": int(max(self.settings.call_timeout / 4, 1.0) * 1000)}
             made = KafkaNetClient(**config)
             cluster = made.cluster
             # also built without the client's allow_auto_create_topics: never let a metadata
@@ -260,16 +266,6 @@ class KafkaLog:
             self._clusters[role] = cluster
             return made
         return client
-
-    def _refresh_metadata(self) -> None:
-        """Have the long-lived consumers fetch new metadata before the next operation. kafka-python
-        3.0 retries a list offsets answered NOT_LEADER_OR_FOLLOWER against the leader it has cached,
-        without asking for new metadata (the Java client's KAFKA-9535), until the call times out; and
-        once the old leader is back as a follower nothing else refreshes it for metadata_max_age_ms
-        (5 min): every later command of the process failed the same way after a rolling restart."""
-        for role, client in (("consumer", self._consumer), ("uncommitted", self._uncommitted)):
-            if client is not None:
-                error_of(self._clusters[role].request_update)  # flags it; the client's IO thread refreshes
 
     def consumer(self):
         if self._consumer is None:
