@@ -255,6 +255,13 @@ class KafkaLog:
         from kafka.net.compat import KafkaNetClient
 
         def client(**config):
+            if role != "producer":
+                # kafka-python 3.0 retries a list offsets answered NOT_LEADER_OR_FOLLOWER on the leader it
+                # has cached without asking for new metadata (the Java client's KAFKA-9535) and refreshes
+                # it only every metadata_max_age_ms (5 min): after a rolling restart a process's consumers
+                # asked a follower until each call timed out. Fresh within a quarter of a call's bound, a
+                # call finds the new leader. (The producer's sender refreshes on NOT_LEADER itself.)
+                config = {**config, "metadata_max_age_ms": int(max(self.settings.call_timeout / 4, 1.0) * 1000)}
             made = KafkaNetClient(**config)
             cluster = made.cluster
             # also built without the client's allow_auto_create_topics: never let a metadata
@@ -318,12 +325,16 @@ class KafkaLog:
         return producer
 
     def _drop_producer(self) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.close(timeout=1)
-            except Exception:  # a fenced or broken producer may fail to close cleanly
-                pass
-            self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            # Stop its sender thread first, sending nothing more (whatever it had pending, the log
+            # decides): kafka-python's close() flushes before it stops the thread, and raises when a
+            # batch cannot be delivered (its leader down), so the thread lived on, retried the batch
+            # and bumped the producer's epoch, fencing this writer's next producer.
+            sender = getattr(producer, "_sender", None)
+            if sender is not None:
+                error_of(sender.force_close)
+            error_of(lambda: producer.close(timeout=1))  # a fenced or broken producer may fail to close
 
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """Append one batch atomically, or raise IntegrityError when a (id, version) is taken."""
