@@ -64,3 +64,11 @@ def parse(document: Any, where: str) -> WatchEvent:
     if isinstance(document, dict) and "kind" in document:
         return WatchEvent(SEEN, document)
     raise UsageError(f"{where}: neither a watch event ({{\"type\": …, \"object\": …}}) nor an object with a kind")
+
+
+def newer_version(version: str, last: str) -> bool | None:
+    """Whether resourceVersion `version` comes after `last`: Kubernetes calls them opaque, yet they
+    are etcd revisions, and kubectl's re-lists repeat them. None when they are not both numbers."""
+    if version.isdigit() and last.isdigit():
+        return int(version) > int(last)
+    return None

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from imagetrail.engine.domain import api_audit
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
-from imagetrail.engine.domain.watch_events import WatchEvent
+from imagetrail.engine.domain.watch_events import WatchEvent, newer_version
 from imagetrail.engine.service.observe import observe
 from imagetrail.engine.service.unit_of_work import command, retry_on_conflict
 
@@ -86,6 +86,5 @@ def _one(app: ImageTrail, record: api_audit.AuditRecord, source: str, result: Au
 
 
 def _newer(version: str, last: str) -> bool:
-    if version.isdigit() and last.isdigit():
-        return int(version) > int(last)
-    return bool(version) and version != last
+    newer = newer_version(version, last)
+    return bool(version) and version != last if newer is None else newer

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from imagetrail.engine.domain import manifests
 from imagetrail.engine.domain.deployment import Deployment
 from imagetrail.engine.domain.imagestream import ImageStream
-from imagetrail.engine.domain.watch_events import WatchEvent
+from imagetrail.engine.domain.watch_events import WatchEvent, newer_version
 from imagetrail.engine.service.bootstrap import adopt_deployment, adopt_stream
 from imagetrail.engine.service.tag_processing import unindex_triggers
 from imagetrail.engine.service.unit_of_work import command, retry_on_conflict
@@ -73,9 +73,7 @@ def observe(app: ImageTrail, namespace: str, event: WatchEvent, *, source: str, 
     return Observed(event.type, event.kind, ns, name, event.resource_version, action, actor)
 
 
+
 def _newer(version: str, last: str) -> bool:
-    """Whether resourceVersion `version` comes after `last`. Kubernetes calls them opaque; they are
-    etcd revisions, and kubectl's re-lists compare equal. Unknown or not numbers: compare content."""
-    if version.isdigit() and last.isdigit():
-        return int(version) > int(last)
-    return True
+    """Not comparable as numbers: the content decides (an unchanged object writes nothing)."""
+    return newer_version(version, last) is not False

@@ -15,7 +15,56 @@ from imagetrail.engine.adapters.chain import GENESIS
 CACHE_FORMAT = "v2"  # bump when the cache's tables change: an old cache is left and rebuilt
 
 
-class LocalCache:
+class IndexedReads:
+    """The reads the recorders and the writer's version check make, on an `events` table with
+    position, originator_id, originator_version, topic and state (the local cache's, the merged one's)."""
+
+    db: sqlite3.Connection
+
+    def taken(self, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        found = []
+        for originator_id, version in pairs:
+            if self.db.execute("SELECT 1 FROM events WHERE originator_id = ? AND originator_version = ?",
+                               (originator_id, version)).fetchone():
+                found.append((originator_id, version))
+        return found
+
+    def select_events(self, originator_id: str, gt: int | None, lte: int | None, desc: bool,
+                      limit: int | None) -> list[tuple]:
+        sql = "SELECT originator_id, originator_version, topic, state FROM events WHERE originator_id = ?"
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            sql += " AND originator_version > ?"
+            params.append(gt)
+        if lte is not None:
+            sql += " AND originator_version <= ?"
+            params.append(lte)
+        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self.db.execute(sql, params).fetchall()
+
+    def select_notifications(self, first: int, limit: int, last: int | None,
+                             topics: Sequence[str]) -> list[tuple]:
+        sql = ("SELECT position, originator_id, originator_version, topic, state FROM events "
+               "WHERE position >= ?")
+        params: list[Any] = [first]
+        if last is not None:
+            sql += " AND position <= ?"
+            params.append(last)
+        if topics:
+            sql += f" AND topic IN ({','.join('?' * len(topics))})"
+            params += list(topics)
+        sql += " ORDER BY position LIMIT ?"
+        params.append(limit)
+        return self.db.execute(sql, params).fetchall()
+
+    def max_position(self) -> int | None:
+        return self.db.execute("SELECT MAX(position) FROM events").fetchone()[0]
+
+
+class LocalCache(IndexedReads):
     """The committed records of one topic partition, indexed for the recorder's reads."""
 
     def __init__(self, path: Path):
@@ -81,55 +130,13 @@ class LocalCache:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def taken(self, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        found = []
-        for originator_id, version in pairs:
-            if self.db.execute("SELECT 1 FROM events WHERE originator_id = ? AND originator_version = ?",
-                               (originator_id, version)).fetchone():
-                found.append((originator_id, version))
-        return found
-
     def batch_positions(self, batch_id: str) -> list[int]:
         rows = self.db.execute("SELECT position FROM events WHERE batch_id = ? ORDER BY position", (batch_id,))
         return [r[0] for r in rows]
 
-    def select_events(self, originator_id: str, gt: int | None, lte: int | None, desc: bool,
-                      limit: int | None) -> list[tuple]:
-        sql = "SELECT originator_id, originator_version, topic, state FROM events WHERE originator_id = ?"
-        params: list[Any] = [originator_id]
-        if gt is not None:
-            sql += " AND originator_version > ?"
-            params.append(gt)
-        if lte is not None:
-            sql += " AND originator_version <= ?"
-            params.append(lte)
-        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return self.db.execute(sql, params).fetchall()
-
-    def select_notifications(self, first: int, limit: int, last: int | None,
-                             topics: Sequence[str]) -> list[tuple]:
-        sql = ("SELECT position, originator_id, originator_version, topic, state FROM events "
-               "WHERE position >= ?")
-        params: list[Any] = [first]
-        if last is not None:
-            sql += " AND position <= ?"
-            params.append(last)
-        if topics:
-            sql += f" AND topic IN ({','.join('?' * len(topics))})"
-            params += list(topics)
-        sql += " ORDER BY position LIMIT ?"
-        params.append(limit)
-        return self.db.execute(sql, params).fetchall()
-
     def last_link(self) -> str:
         row = self.db.execute("SELECT link FROM events ORDER BY position DESC LIMIT 1").fetchone()
         return row[0] if row and row[0] else GENESIS
-
-    def max_position(self) -> int | None:
-        return self.db.execute("SELECT MAX(position) FROM events").fetchone()[0]
 
     def foreign(self) -> list[tuple[int, str]]:
         return self.db.execute("SELECT position, reason FROM foreign_records ORDER BY position").fetchall()

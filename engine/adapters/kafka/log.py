@@ -28,7 +28,7 @@ from imagetrail.engine.adapters import chain
 from imagetrail.engine.adapters.kafka import diagnosis
 from imagetrail.engine.adapters.kafka.errors import OutcomeUnknown, definitive, error_of, fenced, unreachable_errors
 from imagetrail.engine.adapters.kafka.cache import CACHE_FORMAT, LocalCache
-from imagetrail.engine.adapters.kafka.records import HEADER_PREFIX, decode_record, record_headers
+from imagetrail.engine.adapters.kafka.records import HEADER_PREFIX, decode_batch, decode_record, record_headers
 from imagetrail.engine.adapters.kafka.settings import KafkaSettings
 from imagetrail.engine.adapters.sqlite import views_beside
 from imagetrail.engine.domain.errors import NotFound
@@ -299,14 +299,8 @@ class KafkaLog:
                     if self.remaining() <= 0:
                         raise self.unavailable("catching up with the log")
                     batch = self._call("fetch", consumer.poll, timeout_ms=200, max_records=2000)
-                    rows, foreign = [], []
-                    for record in batch.get(tp, []):
-                        row = decode_record(record)
-                        if isinstance(row, str):
-                            foreign.append((record.offset + 1, row))
-                        else:
-                            rows.append(row)
-                    cache.store(rows, foreign, consumer.position(tp))
+                    rows, foreign = decode_batch(batch.get(tp, []))
+                    cache.store([row for _, row in rows], foreign, consumer.position(tp))
             self.caught_up_at = time.monotonic()
 
     # writing --------------------------------------------------------------------------------

@@ -58,3 +58,16 @@ def decode_record(record: Any) -> tuple | str:
     content, link = headers.get(HEADER_PREFIX + "content"), headers.get(HEADER_PREFIX + "chain")
     return (record.offset + 1, originator_id, version, topic, record.value, batch_id,
             content.decode() if content else None, link.decode() if link else None)
+
+
+def decode_batch(records: list[Any]) -> tuple[list[tuple[Any, tuple]], list[tuple[int, str]]]:
+    """A fetched batch as (record, row) pairs for the cache, and (position, reason) for the
+    records that are not imagetrail's."""
+    rows, foreign = [], []
+    for record in records:
+        row = decode_record(record)
+        if isinstance(row, str):
+            foreign.append((record.offset + 1, row))
+        else:
+            rows.append((record, row))
+    return rows, foreign

@@ -24,15 +24,16 @@ from typing import Any
 from eventsourcing.persistence import OperationalError, StoredEvent
 
 from imagetrail.engine.adapters import chain
+from imagetrail.engine.adapters.kafka.cache import IndexedReads
 from imagetrail.engine.adapters.kafka.log import KafkaLog, _kafka
-from imagetrail.engine.adapters.kafka.records import decode_record
+from imagetrail.engine.adapters.kafka.records import decode_batch
 from imagetrail.engine.adapters.kafka.settings import SHARD_PLACEHOLDER, KafkaSettings
 
 MERGED_FORMAT = "v1"  # bump when the merged cache's tables change
 DISCOVERY_MAX_AGE = 1.0  # seconds a listing of the shard topics is reused: new namespaces appear rarely
 
 
-class MergedCache:
+class MergedCache(IndexedReads):
     """The committed records of every shard, in one local order, indexed as LocalCache is."""
 
     def __init__(self, path: Path):
@@ -115,10 +116,6 @@ class MergedCache:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def taken(self, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        return [(i, v) for i, v in pairs if self.db.execute(
-            "SELECT 1 FROM events WHERE originator_id = ? AND originator_version = ?", (i, v)).fetchone()]
-
     def last_link(self, shard: str) -> str:
         row = self.db.execute("SELECT link FROM events WHERE shard = ? ORDER BY shard_position DESC LIMIT 1",
                               (shard,)).fetchone()
@@ -129,39 +126,7 @@ class MergedCache:
                                "ORDER BY shard_position", (batch_id, shard))
         return [r[0] for r in rows]
 
-    # the recorders' reads (as LocalCache's) ---------------------------------------------------------
-
-    def select_events(self, originator_id: str, gt: int | None, lte: int | None, desc: bool,
-                      limit: int | None) -> list[tuple]:
-        sql = "SELECT originator_id, originator_version, topic, state FROM events WHERE originator_id = ?"
-        params: list[Any] = [originator_id]
-        if gt is not None:
-            sql += " AND originator_version > ?"
-            params.append(gt)
-        if lte is not None:
-            sql += " AND originator_version <= ?"
-            params.append(lte)
-        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return self.db.execute(sql, params).fetchall()
-
-    def select_notifications(self, first: int, limit: int, last: int | None, topics: Sequence[str]) -> list[tuple]:
-        sql = "SELECT position, originator_id, originator_version, topic, state FROM events WHERE position >= ?"
-        params: list[Any] = [first]
-        if last is not None:
-            sql += " AND position <= ?"
-            params.append(last)
-        if topics:
-            sql += f" AND topic IN ({','.join('?' * len(topics))})"
-            params += list(topics)
-        sql += " ORDER BY position LIMIT ?"
-        params.append(limit)
-        return self.db.execute(sql, params).fetchall()
-
-    def max_position(self) -> int | None:
-        return self.db.execute("SELECT MAX(position) FROM events").fetchone()[0]
+    # the rest of the recorders' reads come from IndexedReads
 
     def foreign(self) -> list[tuple[str, int, str]]:
         return self.db.execute("SELECT shard, shard_position, reason FROM foreign_records "
@@ -307,15 +272,10 @@ class ShardedLog(KafkaLog):
                 batch = self._call("fetch", consumer.poll, timeout_ms=200, max_records=2000)
                 found = {}
                 for topic, tp in behind.items():
-                    rows, foreign = [], []
-                    for record in batch.get(tp, []):
-                        row = decode_record(record)
-                        if isinstance(row, str):
-                            foreign.append((record.offset + 1, row))
-                        else:
-                            rows.append((record.timestamp, row))
+                    rows, foreign = decode_batch(batch.get(tp, []))
                     if rows or foreign:
-                        found[topic] = (rows, foreign, consumer.position(tp))
+                        found[topic] = ([(record.timestamp, row) for record, row in rows], foreign,
+                                        consumer.position(tp))
                 if found:
                     cache.store(found)
                 behind = {t: tp for t, tp in behind.items() if consumer.position(tp) < ends[tp]}
